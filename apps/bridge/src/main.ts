@@ -1,1 +1,35 @@
-console.log('bridge placeholder');
+import 'reflect-metadata';
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { BridgeConfig, ConfigError, loadConfig, redactUrl } from '@bridge/config';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+
+function configOrExit(): BridgeConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`sfn-bullmq-bridge: invalid configuration\n${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const config = configOrExit();
+  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  await app.listen(config.port);
+  new NestLogger('Bridge').log(
+    `Listening on :${config.port}; Redis ${redactUrl(config.redis.url)} prefix "${config.redis.prefix}"; ` +
+      `${config.bindings.length} binding(s)${config.aws.endpoint ? `; Step Functions at ${config.aws.endpoint}` : ''}`,
+  );
+}
+
+bootstrap().catch((err: unknown) => {
+  process.stderr.write(`sfn-bullmq-bridge: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

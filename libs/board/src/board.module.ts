@@ -1,0 +1,36 @@
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { BullBoardModule } from '@bull-board/nestjs';
+import { DynamicModule, Module } from '@nestjs/common';
+import { BridgeConfig } from '@bridge/config';
+import { BridgeQueue, bindingQueueNames } from '@bridge/queue';
+import basicAuth from 'express-basic-auth';
+import { RelayQueueAdapter } from './relay-queue.adapter';
+
+/**
+ * Bull Board on the bridge's own port: every binding queue and the relay queue. Basic auth
+ * (express-basic-auth compares in constant time) when BULL_BOARD_PASSWORD is set.
+ */
+@Module({})
+export class BoardModule {
+  static forRoot(config: BridgeConfig): DynamicModule {
+    if (!config.board.enabled) return { module: BoardModule };
+    const { user, password, basePath } = config.board;
+    const middleware = password
+      ? basicAuth({ users: { [user]: password }, challenge: true, realm: 'sfn-bullmq-bridge' })
+      : undefined;
+    return {
+      module: BoardModule,
+      imports: [
+        BullBoardModule.forRoot({
+          route: basePath,
+          adapter: ExpressAdapter,
+          middleware,
+          boardOptions: { uiConfig: { boardTitle: 'sfn-bullmq-bridge' } },
+        }),
+        ...bindingQueueNames(config).map((name) => BullBoardModule.forFeature({ name, adapter: BullMQAdapter })),
+        BullBoardModule.forFeature({ name: BridgeQueue.Relay, adapter: RelayQueueAdapter }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export * from './board.module';
+export * from './relay-queue.adapter';

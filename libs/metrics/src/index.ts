@@ -1,0 +1,2 @@
+export * from './bridge-metrics.service';
+export * from './metrics.module';

@@ -1,0 +1,34 @@
+import { BindingConfig } from '@bridge/config';
+
+/** Live state of one binding's pollers (process-local). */
+export class BindingState {
+  /** Loops with an index below this poll; lowered on ActivityWorkerLimitExceeded. */
+  activePollers: number;
+  /** GetActivityTask calls in flight. */
+  parked = 0;
+  /** Tasks enqueued since the queue count was last read (they count toward maxPending). */
+  enqueuedSinceCount = 0;
+  /** Jobs waiting/active/delayed on the binding queue at the last count. */
+  queuedAtLastCount = 0;
+  countedAt = 0;
+  /** False while the activity is missing or its ARN invalid. */
+  healthy = true;
+  lastError?: string;
+  /** Consecutive failed polls across this binding's loops (for once-per-burst logging). */
+  errorBurst = 0;
+  /** No poll starts before this time (ms) after a binding-level error. */
+  pausedUntil = 0;
+
+  constructor(readonly config: BindingConfig) {
+    this.activePollers = config.pollers;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Tasks this binding is responsible for right now, as far as this process knows. */
+  get pending(): number {
+    return this.queuedAtLastCount + this.enqueuedSinceCount + this.parked;
+  }
+}

@@ -1,0 +1,164 @@
+import { GetActivityTaskCommand, GetActivityTaskCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
+import { BridgeMetrics } from '@bridge/metrics';
+import { TaskProducer } from '@bridge/producer';
+import { classifySfnError, delay, fullJitterDelay, SFN_POLL_CLIENT, SfnErrorKind, sfnErrorName } from '@bridge/sfn';
+import { BindingState } from './binding-state';
+import { CapacityGate } from './capacity-gate';
+
+const RETRY = { baseMs: 200, capMs: 20_000 };
+/** Slow retry while an activity is missing or its ARN invalid. */
+const BROKEN_BINDING_RETRY_MS = 30_000;
+
+export interface BindingStatus {
+  binding: string;
+  activityArn: string;
+  healthy: boolean;
+  lastError?: string;
+  parkedPolls: number;
+  activePollers: number;
+}
+
+/**
+ * Runs `pollers` long-poll loops per binding. A loop waits for room (CapacityGate), calls
+ * GetActivityTask, which it never aborts (an aborted poll can still be handed a task that is then
+ * lost), and hands any token to the producer at once. On shutdown no new poll starts and the
+ * parked ones are awaited (up to SHUTDOWN_DRAIN_TIMEOUT_MS) and their tasks enqueued.
+ */
+@Injectable()
+export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PollerService.name);
+  private readonly states: BindingState[];
+  private readonly stop = new AbortController();
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    @Inject(SFN_POLL_CLIENT) private readonly client: SFNClient,
+    private readonly gate: CapacityGate,
+    private readonly producer: TaskProducer,
+    private readonly metrics: BridgeMetrics,
+  ) {
+    this.states = config.bindings.map((b) => new BindingState(b));
+  }
+
+  onApplicationBootstrap(): void {
+    for (const state of this.states) {
+      this.metrics.bindingHealthy.set({ binding: state.name }, 1);
+      this.metrics.parkedPolls.set({ binding: state.name }, 0);
+      for (let i = 0; i < state.config.pollers; i++) this.loops.push(this.loop(state, i));
+    }
+    this.logger.log(
+      `Polling ${this.states.length} binding(s) with ${this.loops.length} poller(s) as worker "${this.config.workerName}"`,
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.drain();
+  }
+
+  /** Stops starting polls and waits for parked ones (their tasks are enqueued). */
+  async drain(): Promise<void> {
+    if (!this.stop.signal.aborted) this.stop.abort();
+    const parked = this.states.reduce((n, s) => n + s.parked, 0);
+    if (parked > 0) this.logger.log(`Draining ${parked} parked poll(s) before shutdown`);
+    const all = Promise.all(this.loops);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.config.shutdown.drainTimeoutMs)));
+    const result = await Promise.race([all.then(() => 'drained' as const), timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') this.logger.warn('Drain timed out; some parked polls were still open');
+  }
+
+  status(): BindingStatus[] {
+    return this.states.map((s) => ({
+      binding: s.name,
+      activityArn: s.config.activityArn,
+      healthy: s.healthy,
+      lastError: s.lastError,
+      parkedPolls: s.parked,
+      activePollers: s.activePollers,
+    }));
+  }
+
+  private async loop(state: BindingState, index: number): Promise<void> {
+    const signal = this.stop.signal;
+    let failures = 0;
+    while (!signal.aborted && index < state.activePollers) {
+      if (!(await this.gate.waitForRoom(state, signal))) break;
+      let out: GetActivityTaskCommandOutput;
+      state.parked++;
+      this.metrics.parkedPolls.inc({ binding: state.name });
+      try {
+        out = await this.client.send(
+          new GetActivityTaskCommand({ activityArn: state.config.activityArn, workerName: this.config.workerName }),
+        );
+      } catch (err) {
+        failures++;
+        await this.onPollError(state, index, err, failures, signal);
+        continue;
+      } finally {
+        state.parked--;
+        this.metrics.parkedPolls.dec({ binding: state.name });
+      }
+      failures = 0;
+      this.onPollSuccess(state);
+      if (!out.taskToken) {
+        this.metrics.polls.inc({ binding: state.name, result: 'empty' });
+        continue;
+      }
+      this.metrics.polls.inc({ binding: state.name, result: 'task' });
+      state.enqueuedSinceCount++;
+      await this.producer.enqueue(state.config, { taskToken: out.taskToken, input: out.input, receivedAt: Date.now() });
+    }
+  }
+
+  private onPollSuccess(state: BindingState): void {
+    if (state.errorBurst > 0) {
+      this.logger.log(`Binding ${state.name}: polling recovered after ${state.errorBurst} failed poll(s)`);
+      state.errorBurst = 0;
+    }
+    if (!state.healthy) {
+      state.healthy = true;
+      state.lastError = undefined;
+      this.metrics.bindingHealthy.set({ binding: state.name }, 1);
+    }
+  }
+
+  private async onPollError(
+    state: BindingState,
+    index: number,
+    err: unknown,
+    failures: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const kind = classifySfnError(err);
+    const name = sfnErrorName(err);
+    this.metrics.polls.inc({ binding: state.name, result: 'error' });
+    this.metrics.awsErrors.inc({ operation: 'GetActivityTask', error: name });
+    state.lastError = name;
+    if (state.errorBurst++ === 0) {
+      this.logger.warn(`Binding ${state.name}: GetActivityTask failed (${name}: ${(err as Error).message}); backing off`);
+    }
+    switch (kind) {
+      case SfnErrorKind.BindingBroken:
+        if (state.healthy) {
+          state.healthy = false;
+          this.metrics.bindingHealthy.set({ binding: state.name }, 0);
+          this.logger.error(`Binding ${state.name} is unhealthy: ${name} for ${state.config.activityArn}`);
+        }
+        state.pausedUntil = Date.now() + BROKEN_BINDING_RETRY_MS;
+        return;
+      case SfnErrorKind.WorkerLimit:
+        if (state.activePollers > 1 && index === state.activePollers - 1) {
+          state.activePollers--;
+          this.logger.warn(`Binding ${state.name}: ActivityWorkerLimitExceeded, now ${state.activePollers} poller(s)`);
+        }
+        await delay(fullJitterDelay(failures, RETRY), signal);
+        return;
+      default:
+        await delay(fullJitterDelay(failures, RETRY), signal);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { InjectFlowProducer } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BindingConfig, BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
+import { BridgeMetrics } from '@bridge/metrics';
+import { jobIdForToken, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
+import { delay, fullJitterDelay, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { FlowProducer } from 'bullmq';
+import { buildTaskFlow } from './task-flow';
+import { parseTaskInput } from './task-input';
+
+/** Per-try bound on one flow write; the flow producer's connection fails fast while Redis is down. */
+const ADD_TIMEOUT_MS = 5_000;
+
+export interface TakenTask {
+  taskToken: string;
+  input?: string;
+  /** ms since epoch when GetActivityTask returned it. */
+  receivedAt: number;
+}
+
+export type EnqueueResult = { enqueued: true; jobId: string } | { enqueued: false; reason: string };
+
+/**
+ * Writes each taken task to BullMQ. A token, once taken, is never dropped: the write is retried
+ * (same job id, so a retry adds nothing twice) for `ENQUEUE_RETRY_FOR_MS`, and if Redis still
+ * refuses, the task is failed explicitly with `Bridge.EnqueueFailed` so the state machine's
+ * Retry/Catch can act.
+ */
+@Injectable()
+export class TaskProducer {
+  private readonly logger = new Logger(TaskProducer.name);
+
+  constructor(
+    @InjectFlowProducer(TASK_FLOW_PRODUCER) private readonly flow: FlowProducer,
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    private readonly callbacks: TaskCallbacks,
+    private readonly metrics: BridgeMetrics,
+  ) {}
+
+  async enqueue(binding: BindingConfig, task: TakenTask): Promise<EnqueueResult> {
+    const jobId = jobIdForToken(task.taskToken);
+    const relayData: RelayJobData = {
+      taskToken: task.taskToken,
+      binding: binding.name,
+      queue: binding.queue,
+      receivedAt: task.receivedAt,
+    };
+    const flow = buildTaskFlow(this.config, binding, jobId, relayData, parseTaskInput(task.input));
+    const deadline = Date.now() + this.config.enqueue.retryForMs;
+    let lastError = '';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await withTimeout(this.flow.add(flow), ADD_TIMEOUT_MS);
+        this.metrics.tasksEnqueued.inc({ binding: binding.name });
+        this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
+        if (attempt > 0) this.logger.log(`Enqueued task ${tokenRef(task.taskToken)} after ${attempt} retries`);
+        return { enqueued: true, jobId };
+      } catch (err) {
+        lastError = (err as Error).message;
+        if (attempt === 0) {
+          this.logger.warn(`Enqueue of task ${tokenRef(task.taskToken)} failed (${lastError}); retrying`);
+        }
+      }
+      const wait = fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 });
+      if (Date.now() + wait >= deadline) break;
+      await delay(wait);
+    }
+    await this.failUnenqueued(binding, task, lastError);
+    return { enqueued: false, reason: lastError };
+  }
+
+  private async failUnenqueued(binding: BindingConfig, task: TakenTask, reason: string): Promise<void> {
+    this.metrics.enqueueFailures.inc({ binding: binding.name });
+    const cause = `The bridge could not write the task to queue "${binding.queue}" within ${this.config.enqueue.retryForMs} ms: ${reason}`.slice(0, 32_768);
+    const result = await this.callbacks.failure(task.taskToken, 'Bridge.EnqueueFailed', cause);
+    if (result.ok) {
+      this.logger.error(`Task ${tokenRef(task.taskToken)} failed with Bridge.EnqueueFailed: ${reason}`);
+    } else {
+      this.logger.error(
+        `Task ${tokenRef(task.taskToken)} could be neither enqueued (${reason}) nor failed (${result.name}); Step Functions will time it out`,
+      );
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

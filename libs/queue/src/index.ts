@@ -1,0 +1,5 @@
+export * from './queue.constants';
+export * from './relay-job.types';
+export * from './job-id';
+export * from './redis-connection';
+export * from './queue.module';

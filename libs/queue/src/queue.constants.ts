@@ -1,0 +1,15 @@
+/** Queues the bridge itself owns (binding queues come from the bindings file). */
+export enum BridgeQueue {
+  /** Parent jobs of every task flow: they hold the token and become ready when the child ends. */
+  Relay = 'sfn-bridge-relay',
+}
+
+/** Job names on the relay queue. */
+export enum RelayJobName {
+  Relay = 'relay',
+}
+
+/** DI token of the shared ioredis connection (queues, flow producer, heartbeat coordination). */
+export const REDIS_CONNECTION = Symbol('REDIS_CONNECTION');
+/** DI token of `Map<queueName, Queue>` holding a Queue for every binding queue. */
+export const BINDING_QUEUES = Symbol('BINDING_QUEUES');

@@ -1,0 +1,73 @@
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { BridgeConfig } from '@bridge/config';
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { BINDING_QUEUES, BridgeQueue, REDIS_CONNECTION } from './queue.constants';
+
+const PRODUCER_CONNECTION = Symbol('PRODUCER_CONNECTION');
+import { createRedisConnection } from './redis-connection';
+
+/** Name of the flow producer that writes each task's relay + child jobs. */
+export const TASK_FLOW_PRODUCER = 'sfn-bridge-tasks';
+
+/** Every distinct binding queue name, in config order. */
+export function bindingQueueNames(config: BridgeConfig): string[] {
+  return [...new Set(config.bindings.map((b) => b.queue))];
+}
+
+/**
+ * Redis and BullMQ wiring: one shared connection, every binding queue, the relay queue and the
+ * task flow producer, all under `BULLMQ_PREFIX`.
+ */
+@Global()
+@Module({})
+export class QueueModule implements OnApplicationShutdown {
+  private readonly logger = new Logger(QueueModule.name);
+
+  constructor(
+    @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
+    @Inject(PRODUCER_CONNECTION) private readonly producerRedis: IORedis,
+  ) {}
+
+  static forRoot(config: BridgeConfig): DynamicModule {
+    const connection = createRedisConnection(config.redis.url);
+    // The flow producer fails fast while Redis is down (no offline queue), so a write that did
+    // not happen is known and retried, instead of being replayed after the TaskProducer gave up.
+    const producerConnection = createRedisConnection(config.redis.url, { enableOfflineQueue: false });
+    const names = bindingQueueNames(config);
+    const bull = [
+      BullModule.forRoot({ connection, prefix: config.redis.prefix }),
+      BullModule.registerQueue(...names.map((name) => ({ name })), { name: BridgeQueue.Relay }),
+      BullModule.registerFlowProducer({ name: TASK_FLOW_PRODUCER, connection: producerConnection }),
+    ];
+    return {
+      module: QueueModule,
+      imports: bull,
+      providers: [
+        { provide: REDIS_CONNECTION, useValue: connection },
+        { provide: PRODUCER_CONNECTION, useValue: producerConnection },
+        {
+          provide: BINDING_QUEUES,
+          inject: names.map((n) => getQueueToken(n)),
+          useFactory: (...queues: Queue[]) => new Map(queues.map((q) => [q.name, q])),
+        },
+      ],
+      exports: [...bull, REDIS_CONNECTION, BINDING_QUEUES],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.redis, this.producerRedis].map((c) => this.close(c)));
+  }
+
+  private async close(connection: IORedis): Promise<void> {
+    try {
+      if (connection.status === 'ready') await connection.quit();
+      else connection.disconnect();
+    } catch (err) {
+      this.logger.warn(`Closing a Redis connection failed: ${(err as Error).message}`);
+      connection.disconnect();
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import IORedis, { RedisOptions } from 'ioredis';
+
+/**
+ * One ioredis connection per process for queues and the flow producer (BullMQ duplicates it for
+ * each worker's blocking connection). `maxRetriesPerRequest: null` is what BullMQ requires, so a
+ * Redis outage makes commands wait for the reconnect instead of failing the job.
+ */
+export function createRedisConnection(url: string, extra: RedisOptions = {}): IORedis {
+  return new IORedis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(200 * times, 2_000),
+    connectionName: 'sfn-bullmq-bridge',
+    lazyConnect: false,
+    ...extra,
+  });
+}

@@ -1,0 +1,54 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { CALLBACK_REQUEST_TIMEOUT_MS, CONNECT_TIMEOUT_MS, POLL_REQUEST_TIMEOUT_MS } from './sfn.constants';
+
+export interface SfnClientsOptions {
+  region: string;
+  /** Total concurrent long polls this process may park (sum of every binding's pollers). */
+  pollers: number;
+  /** Sockets for SendTask* calls (relay concurrency + heartbeats). */
+  callbackSockets: number;
+}
+
+export interface SfnClients {
+  poll: SFNClient;
+  callback: SFNClient;
+}
+
+function agents(maxSockets: number) {
+  const opts = { keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 256) };
+  return { httpAgent: new HttpAgent(opts), httpsAgent: new HttpsAgent(opts) };
+}
+
+/**
+ * Two clients with separate socket pools (DESIGN.md section 4): parked polls hold a socket for
+ * up to 60 s each and would otherwise starve SendTask* calls queued behind them.
+ * Region, credentials and `AWS_ENDPOINT_URL_SFN` come from the SDK's own resolution.
+ */
+export function createSfnClients(options: SfnClientsOptions): SfnClients {
+  const poll = new SFNClient({
+    region: options.region,
+    // The poller owns retries (backoff with jitter, error classification); an SDK retry would
+    // hide throttling from it.
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({
+      ...agents(options.pollers + 8),
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: POLL_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    }),
+  });
+  const callback = new SFNClient({
+    region: options.region,
+    maxAttempts: 3,
+    requestHandler: new NodeHttpHandler({
+      ...agents(options.callbackSockets),
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: CALLBACK_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    }),
+  });
+  return { poll, callback };
+}

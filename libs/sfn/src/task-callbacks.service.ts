@@ -1,0 +1,52 @@
+import {
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { Inject, Injectable } from '@nestjs/common';
+import { BridgeMetrics } from '@bridge/metrics';
+import { SFN_CALLBACK_CLIENT } from './sfn.constants';
+import { classifySfnError, SfnErrorKind, sfnErrorName } from './sfn-error-kind';
+
+/** What a SendTask* call came to. `gone`: the task no longer exists (never retry). */
+export type CallbackResult = { ok: true } | { ok: false; kind: SfnErrorKind; name: string; error: unknown };
+
+/**
+ * SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat over the callback client (its own socket
+ * pool), counting AWS errors by name. Never throws: the caller decides from `kind`.
+ */
+@Injectable()
+export class TaskCallbacks {
+  constructor(
+    @Inject(SFN_CALLBACK_CLIENT) private readonly client: SFNClient,
+    private readonly metrics: BridgeMetrics,
+  ) {}
+
+  success(taskToken: string, output: string): Promise<CallbackResult> {
+    return this.call('SendTaskSuccess', new SendTaskSuccessCommand({ taskToken, output }));
+  }
+
+  failure(taskToken: string, error: string, cause: string): Promise<CallbackResult> {
+    return this.call('SendTaskFailure', new SendTaskFailureCommand({ taskToken, error, cause }));
+  }
+
+  heartbeat(taskToken: string): Promise<CallbackResult> {
+    return this.call('SendTaskHeartbeat', new SendTaskHeartbeatCommand({ taskToken }));
+  }
+
+  private async call(
+    operation: string,
+    command: SendTaskSuccessCommand | SendTaskFailureCommand | SendTaskHeartbeatCommand,
+  ): Promise<CallbackResult> {
+    try {
+      // The union of commands is not assignable to one overload of `send`; each is valid alone.
+      await this.client.send(command as SendTaskSuccessCommand);
+      return { ok: true };
+    } catch (error) {
+      const name = sfnErrorName(error);
+      this.metrics.awsErrors.inc({ operation, error: name });
+      return { ok: false, kind: classifySfnError(error), name, error };
+    }
+  }
+}
