@@ -1,0 +1,7 @@
+export { ConfigError } from './config.error';
+export { ConfigModule } from './config.module';
+export { BRIDGE_CONFIG } from './config.tokens';
+export type { BackoffConfig, BindingConfig, BridgeConfig, JobOptionsConfig, LogLevel } from './config.types';
+export { defaultWorkerName, loadConfig } from './load-config';
+export { parseBindingsFile } from './parse-bindings-file';
+export { redactUrl } from './redact-url';
