@@ -1,0 +1,46 @@
+import type { Emulator } from './emulator';
+import type { Task } from './model';
+import { tokenHash } from './tokens';
+
+/** Per-task timestamps (epoch ms) for tests and benchmarks. Tokens are referred to by sha256 hex. */
+export interface TaskRecord {
+  tokenHash?: string;
+  executionArn: string;
+  activityArn: string;
+  stateName: string;
+  status: 'pending' | 'started' | 'closed' | 'withdrawn';
+  workerName?: string;
+  scheduledAt: number;
+  handedOutAt?: number;
+  closedAt?: number;
+  closeReason?: 'succeeded' | 'failed' | 'timedOut' | 'heartbeatTimedOut' | 'aborted';
+  lastHeartbeatAt?: number;
+}
+
+/** Look tasks up by one of: the token itself, its sha256 hex, or an execution ARN (all its tasks). */
+export interface TaskQuery {
+  token?: string;
+  tokenHash?: string;
+  executionArn?: string;
+}
+
+const record = (t: Task): TaskRecord => ({
+  tokenHash: t.tokenHash,
+  executionArn: t.execution.arn,
+  activityArn: t.activityArn,
+  stateName: t.state.name,
+  status: t.status,
+  workerName: t.workerName,
+  scheduledAt: t.scheduledAt,
+  handedOutAt: t.handedOutAt,
+  closedAt: t.closedAt,
+  closeReason: t.closeReason,
+  lastHeartbeatAt: t.lastHeartbeatAt,
+});
+
+export function findTasks(emu: Emulator, q: TaskQuery): TaskRecord[] {
+  if (q.executionArn) return (emu.executions.get(q.executionArn)?.tasks ?? []).map(record);
+  const hash = q.tokenHash ?? (q.token ? tokenHash(q.token) : undefined);
+  const t = hash ? emu.tasks.findByHash(hash) : undefined;
+  return t ? [record(t)] : [];
+}

@@ -1,0 +1,145 @@
+import { SfnError, invalidToken } from './errors';
+import type { Counters } from './counters';
+import type { CloseReason, Execution, Task } from './model';
+import type { TaskState } from './definition';
+import { TokenCodec, tokenHash } from './tokens';
+import type { ActivityQueues } from './activity-queues';
+
+/** What the interpreter is told about a task's life. */
+export interface TaskListener {
+  started(task: Task): void;
+  succeeded(task: Task, output: string): void;
+  failed(task: Task, error: string | undefined, cause: string | undefined): void;
+  timedOut(task: Task, error: 'States.Timeout' | 'States.HeartbeatTimeout'): void;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const RETAIN_BY_HASH = 50_000;
+
+/**
+ * Task lifecycle: pending (scheduled) -> started (token handed out, clocks running) -> closed,
+ * or pending -> withdrawn. Both the TimeoutSeconds and HeartbeatSeconds clocks start at hand-out
+ * (ActivityStarted). One Node timer per clock; a heartbeat just `refresh()`es its timer.
+ */
+export class Tasks {
+  readonly codec = new TokenCodec();
+  private readonly open = new Map<number, Task>();
+  private readonly byHash = new Map<string, Task>();
+  private nextId = 1;
+  listener!: TaskListener;
+  queues!: ActivityQueues;
+
+  constructor(private readonly counters: Counters) {}
+
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  schedule(execution: Execution, state: TaskState, input: string): Task {
+    const task: Task = {
+      id: this.nextId++, activityArn: state.resource, execution, state, input, status: 'pending', scheduledAt: Date.now(),
+    };
+    execution.task = task;
+    execution.tasks.push(task);
+    this.counters.tasksScheduled++;
+    this.queues.enqueue(task);
+    return task;
+  }
+
+  /** Called by the queues when a live poll takes the task; returns the GetActivityTask body. */
+  handOut = (task: Task, workerName: string | undefined): string => {
+    const token = this.codec.issue(task.id);
+    task.status = 'started';
+    task.token = token;
+    task.tokenHash = tokenHash(token);
+    task.workerName = workerName;
+    task.handedOutAt = Date.now();
+    this.open.set(task.id, task);
+    this.byHash.set(task.tokenHash, task);
+    if (this.byHash.size > RETAIN_BY_HASH) this.byHash.delete(this.byHash.keys().next().value!);
+    this.counters.tasksHandedOut++;
+    const { timeoutSeconds, heartbeatSeconds } = task.state;
+    if (timeoutSeconds && timeoutSeconds * 1000 <= MAX_TIMER_MS) {
+      task.timeoutTimer = setTimeout(() => this.expire(task, 'States.Timeout'), timeoutSeconds * 1000);
+    }
+    if (heartbeatSeconds && heartbeatSeconds * 1000 <= MAX_TIMER_MS) {
+      task.heartbeatTimer = setTimeout(() => this.expire(task, 'States.HeartbeatTimeout'), heartbeatSeconds * 1000);
+    }
+    this.listener.started(task);
+    return `{"taskToken":${JSON.stringify(token)},"input":${JSON.stringify(task.input)}}`;
+  };
+
+  /** The open task a token names, or the error AWS gives for it. */
+  resolve(token: string): Task {
+    const c = this.codec.check(token);
+    if (c.kind === 'malformed') throw invalidToken('Invalid Token');
+    if (c.kind === 'foreign') throw new SfnError('TaskDoesNotExist', 'Task does not exist');
+    const task = this.open.get(c.taskId);
+    if (task) return task;
+    if (c.taskId < this.nextId) {
+      this.counters.duplicateSendTask++;
+      throw new SfnError('TaskTimedOut', 'Task Timed Out');
+    }
+    throw new SfnError('TaskDoesNotExist', 'Task does not exist');
+  }
+
+  succeed(task: Task, output: string): void {
+    this.close(task, 'succeeded');
+    this.listener.succeeded(task, output);
+  }
+
+  fail(task: Task, error: string | undefined, cause: string | undefined): void {
+    this.close(task, 'failed');
+    this.listener.failed(task, error, cause);
+  }
+
+  heartbeat(task: Task): void {
+    this.counters.heartbeats++;
+    task.lastHeartbeatAt = Date.now();
+    task.heartbeatTimer?.refresh();
+  }
+
+  /** The execution ended (stopped, timed out): withdraw a pending task, close an open one. */
+  cancel(task: Task): void {
+    if (task.status === 'pending') {
+      this.queues.withdraw(task);
+      task.closedAt = Date.now();
+      this.counters.tasksWithdrawn++;
+    } else if (task.status === 'started') {
+      this.close(task, 'aborted');
+    }
+  }
+
+  private expire(task: Task, error: 'States.Timeout' | 'States.HeartbeatTimeout'): void {
+    if (task.status !== 'started') return;
+    this.close(task, error === 'States.Timeout' ? 'timedOut' : 'heartbeatTimedOut');
+    this.listener.timedOut(task, error);
+  }
+
+  private close(task: Task, reason: CloseReason): void {
+    task.status = 'closed';
+    task.closeReason = reason;
+    task.closedAt = Date.now();
+    task.token = undefined;
+    clearTimeout(task.timeoutTimer);
+    clearTimeout(task.heartbeatTimer);
+    this.open.delete(task.id);
+    if (task.execution.task === task) task.execution.task = undefined;
+    this.counters.close(reason);
+  }
+
+  findByHash(hash: string): Task | undefined {
+    return this.byHash.get(hash);
+  }
+
+  /** Forgets every task (reset/close); tokens issued so far become unknown (TaskDoesNotExist). */
+  clear(): void {
+    for (const t of this.open.values()) {
+      clearTimeout(t.timeoutTimer);
+      clearTimeout(t.heartbeatTimer);
+    }
+    this.open.clear();
+    this.byHash.clear();
+    this.codec.bumpEpoch();
+  }
+}
