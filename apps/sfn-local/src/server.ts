@@ -41,7 +41,8 @@ export function createSfnServer(emu: Emulator, log: (msg: string) => void): Serv
 
 function aws(emu: Emulator, req: IncomingMessage, res: ServerResponse, data: string, log: (m: string) => void): void {
   const target = req.headers['x-amz-target'];
-  const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : String(target ?? '');
+  // An action only counts with the service prefix; anything else is an unknown operation.
+  const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : `(${String(target ?? 'none')})`;
   emu.counters.call(action);
   if (!emu.faults.active) return run(emu, action, data, res, log);
   const d = emu.faults.decide(action, (kind) => emu.counters.fault(kind));
@@ -68,7 +69,7 @@ function aws(emu: Emulator, req: IncomingMessage, res: ServerResponse, data: str
 
 function run(emu: Emulator, action: string, data: string, res: ServerResponse, log: (m: string) => void): void {
   try {
-    const fn = ACTIONS[action];
+    const fn = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!fn) throw unknownOperation(action);
     let body: Record<string, unknown>;
     try {
