@@ -1,5 +1,6 @@
 import { GetActivityTaskCommand, GetActivityTaskCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { setMaxListeners } from 'node:events';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { TaskProducer } from '@bridge/producer';
@@ -41,6 +42,8 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: BridgeMetrics,
   ) {
     this.states = config.bindings.map((b) => new BindingState(b));
+    // Every waiting loop listens for the stop signal.
+    setMaxListeners(0, this.stop.signal);
   }
 
   onApplicationBootstrap(): void {
