@@ -42,11 +42,12 @@ export interface BridgeConfig {
   redis: { url: string; prefix: string };
   aws: { region: string; endpoint?: string };
   workerName: string;
-  relay: { queue: string; concurrency: number; attempts: number; backoffMs: number };
+  /** The relay queue itself is the fixed `sfn-bridge-relay` (`BridgeQueue.Relay` in libs/queue). */
+  relay: { concurrency: number; attempts: number; backoffMs: number };
   heartbeat: { defaultSeconds: number; ratePerSecond: number; progressMinIntervalMs: number };
   enqueue: { retryForMs: number };
   shutdown: { drainTimeoutMs: number };
   board: { enabled: boolean; basePath: string; user: string; password?: string };
-  log: { level: LogLevel; payloads: boolean; pretty: boolean };
+  log: { level: LogLevel; payloads: boolean };
   bindings: BindingConfig[];
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { queueNameSchema } from './queue-name.schema';
 
 /**
  * The environment variables of the bridge, in the order of the README's reference table. Every
@@ -90,7 +89,6 @@ export const envSchema = z.object({
     .string()
     .optional()
     .describe('The bindings document inline (YAML or JSON), used only when `BRIDGE_CONFIG` is unset.'),
-  RELAY_QUEUE: queueNameSchema.default('sfn-bridge-relay').describe('The bridge-owned BullMQ queue holding the relay jobs (task tokens). No binding may use it.'),
   RELAY_CONCURRENCY: envInt(1, 1000).default(32).describe('Relay jobs processed at once per bridge process (SendTaskSuccess/Failure calls in flight).'),
   RELAY_ATTEMPTS: envInt(1, 1000).default(10).describe('Attempts of a relay job on transient AWS errors before it is given up.'),
   RELAY_BACKOFF_MS: envInt(0).default(1000).describe('Base delay (ms) of the relay\'s exponential backoff.'),
@@ -119,9 +117,8 @@ export const envSchema = z.object({
     .optional()
     .describe('Basic-auth password of Bull Board; without it the board is open. Secret: never logged.')
     .meta(meta({ defaultLabel: 'unset (no auth)', secret: true })),
-  LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(LOG_LEVELS)).default('info').describe(`Log level: ${LOG_LEVELS.join(', ')}.`),
+  LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(LOG_LEVELS)).default('info').describe(`Log level: ${LOG_LEVELS.join(', ')}. Logs are JSON lines (pino); \`debug\` and \`trace\` also log every HTTP request.`),
   LOG_PAYLOADS: envBool().default(false).describe('Log task input and output (debug only; they may hold personal data).'),
-  LOG_PRETTY: envBool().default(false).describe('Human-readable logs instead of JSON lines (development only).'),
 });
 
 export type EnvKey = keyof typeof envSchema.shape;

@@ -3,5 +3,5 @@ export { ConfigModule } from './config.module';
 export { BRIDGE_CONFIG } from './config.tokens';
 export type { BackoffConfig, BindingConfig, BridgeConfig, JobOptionsConfig, LogLevel } from './config.types';
 export { defaultWorkerName, loadConfig } from './load-config';
-export { parseBindingsFile } from './parse-bindings-file';
+export { parseBindingsFile, RELAY_QUEUE_NAME } from './parse-bindings-file';
 export { redactUrl } from './redact-url';

@@ -37,12 +37,12 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'bull' },
       aws: { region: 'us-east-1' },
       workerName: defaultWorkerName(),
-      relay: { queue: 'sfn-bridge-relay', concurrency: 32, attempts: 10, backoffMs: 1000 },
+      relay: { concurrency: 32, attempts: 10, backoffMs: 1000 },
       heartbeat: { defaultSeconds: 20, ratePerSecond: 100, progressMinIntervalMs: 5000 },
       enqueue: { retryForMs: 30000 },
       shutdown: { drainTimeoutMs: 70000 },
       board: { enabled: true, basePath: '/queues', user: 'admin' },
-      log: { level: 'info', payloads: false, pretty: false },
+      log: { level: 'info', payloads: false },
       bindings: [
         {
           name: 'charge-card',
@@ -71,7 +71,6 @@ describe('loadConfig', () => {
       AWS_REGION: 'eu-west-1',
       AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:8083',
       WORKER_NAME: 'bridge-a',
-      RELAY_QUEUE: 'relay-2',
       RELAY_CONCURRENCY: '64',
       RELAY_ATTEMPTS: '5',
       RELAY_BACKOFF_MS: '250',
@@ -86,19 +85,18 @@ describe('loadConfig', () => {
       BULL_BOARD_PASSWORD: 'correct horse',
       LOG_LEVEL: 'DEBUG',
       LOG_PAYLOADS: 'yes',
-      LOG_PRETTY: '1',
     });
     expect(config).toMatchObject({
       port: 8080,
       redis: { url: 'rediss://user:pw@redis.example:6380/2', prefix: 'myapp' },
       aws: { region: 'eu-west-1', endpoint: 'http://127.0.0.1:8083' },
       workerName: 'bridge-a',
-      relay: { queue: 'relay-2', concurrency: 64, attempts: 5, backoffMs: 250 },
+      relay: { concurrency: 64, attempts: 5, backoffMs: 250 },
       heartbeat: { defaultSeconds: 45, ratePerSecond: 300, progressMinIntervalMs: 1000 },
       enqueue: { retryForMs: 5000 },
       shutdown: { drainTimeoutMs: 90000 },
       board: { enabled: false, basePath: '/admin/queues', user: 'ops', password: 'correct horse' },
-      log: { level: 'debug', payloads: true, pretty: true },
+      log: { level: 'debug', payloads: true },
     });
     // HEARTBEAT_DEFAULT_SECONDS is the default of bindings without heartbeatSeconds
     expect(config.bindings[0].heartbeatSeconds).toBe(45);
@@ -132,7 +130,6 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'not a url', 'REDIS_URL: not a redis:// or rediss:// URL'],
     ['AWS_REGION', 'mars', 'AWS_REGION: must be an AWS region'],
     ['AWS_ENDPOINT_URL_SFN', 'localhost:8083', 'AWS_ENDPOINT_URL_SFN: not an http:// or https:// URL'],
-    ['RELAY_QUEUE', 'relay:x', 'RELAY_QUEUE: must not contain ":"'],
     ['RELAY_CONCURRENCY', '0', 'RELAY_CONCURRENCY: must be >= 1 (got 0)'],
     ['RELAY_ATTEMPTS', 'ten', 'RELAY_ATTEMPTS: must be an integer'],
     ['RELAY_BACKOFF_MS', '-1', 'RELAY_BACKOFF_MS: must be >= 0 (got -1)'],
@@ -147,7 +144,6 @@ describe('loadConfig', () => {
     ['BULL_BOARD_USER', 'a:b', 'BULL_BOARD_USER: must not contain ":"'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
     ['LOG_PAYLOADS', 'sure', 'LOG_PAYLOADS: must be true or false'],
-    ['LOG_PRETTY', '2', 'LOG_PRETTY: must be true or false'],
     ['WORKER_NAME', 'w'.repeat(81), 'WORKER_NAME: must be at most 80 characters'],
   ])('names %s when it is %j', (key, value, expected) => {
     const err = configError({ BRIDGE_BINDINGS: MINIMAL_BINDINGS, [key]: value });
@@ -200,13 +196,15 @@ describe('loadConfig', () => {
     expect(err.issues.map((i) => i.split(':')[0])).toEqual(['PORT', 'BRIDGE_CONFIG']);
   });
 
-  it('refuses a binding on the relay queue, also a renamed one', () => {
-    const onDefault = configError({ BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: sfn-bridge-relay\n` });
-    expect(onDefault.issues).toEqual([
-      'bindings[0].queue: must differ from RELAY_QUEUE ("sfn-bridge-relay"), the bridge\'s own queue',
-    ]);
-    const renamed = configError({ RELAY_QUEUE: 'payments', BRIDGE_BINDINGS: MINIMAL_BINDINGS });
-    expect(renamed.issues[0]).toMatch(/^bindings\[0\]\.queue: must differ from RELAY_QUEUE \("payments"\)/);
+  it('refuses a binding on the relay queue sfn-bridge-relay', () => {
+    const err = configError({ BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: sfn-bridge-relay\n` });
+    expect(err.issues).toEqual(['bindings[0].queue: must differ from "sfn-bridge-relay", the bridge\'s own relay queue']);
+  });
+
+  it('no longer reads RELAY_QUEUE nor LOG_PRETTY (the relay queue name is fixed; logs are always JSON)', () => {
+    const config = loadConfig({ BRIDGE_BINDINGS: MINIMAL_BINDINGS, RELAY_QUEUE: 'relay:x', LOG_PRETTY: '2' });
+    expect(config.relay).not.toHaveProperty('queue');
+    expect(config.log).toEqual({ level: 'info', payloads: false });
   });
 
   describe('secrets', () => {

@@ -32,7 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     issues.push(source.problem);
   } else {
     try {
-      bindings = parseBindingsFile(source.text, source.name, { heartbeatSeconds, relayQueue: envValues.RELAY_QUEUE });
+      bindings = parseBindingsFile(source.text, source.name, { heartbeatSeconds });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       issues.push(...err.issues);
@@ -147,7 +147,6 @@ function toBridgeConfig(e: ParsedEnv, bindings: BindingConfig[]): BridgeConfig {
     aws,
     workerName: e.WORKER_NAME ?? defaultWorkerName(),
     relay: {
-      queue: e.RELAY_QUEUE,
       concurrency: e.RELAY_CONCURRENCY,
       attempts: e.RELAY_ATTEMPTS,
       backoffMs: e.RELAY_BACKOFF_MS,
@@ -160,7 +159,7 @@ function toBridgeConfig(e: ParsedEnv, bindings: BindingConfig[]): BridgeConfig {
     enqueue: { retryForMs: e.ENQUEUE_RETRY_FOR_MS },
     shutdown: { drainTimeoutMs: e.SHUTDOWN_DRAIN_TIMEOUT_MS },
     board,
-    log: { level: e.LOG_LEVEL, payloads: e.LOG_PAYLOADS, pretty: e.LOG_PRETTY },
+    log: { level: e.LOG_LEVEL, payloads: e.LOG_PAYLOADS },
     bindings,
   };
 }

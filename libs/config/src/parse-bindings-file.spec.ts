@@ -1,11 +1,12 @@
 import { ConfigError } from './config.error';
-import { parseBindingsFile } from './parse-bindings-file';
+import { BridgeQueue } from '@bridge/queue';
+import { parseBindingsFile, RELAY_QUEUE_NAME } from './parse-bindings-file';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:activity:charge-card';
 const ARN2 = 'arn:aws:states:us-east-1:123456789012:activity:refund';
 const DEFAULTS = { heartbeatSeconds: 20 };
 
-function issuesOf(text: string, fileName = 'bindings.yaml', defaults: { heartbeatSeconds: number; relayQueue?: string } = DEFAULTS): string[] {
+function issuesOf(text: string, fileName = 'bindings.yaml', defaults: { heartbeatSeconds: number } = DEFAULTS): string[] {
   try {
     parseBindingsFile(text, fileName, defaults);
   } catch (err) {
@@ -127,9 +128,13 @@ bindings:
     ]);
   });
 
-  it('refuses the relay queue when told its name', () => {
-    const issues = issuesOf(yamlBinding(''), 'b.yaml', { heartbeatSeconds: 20, relayQueue: 'payments' });
-    expect(issues).toEqual(['bindings[0].queue: must differ from RELAY_QUEUE ("payments"), the bridge\'s own queue']);
+  it('refuses the relay queue as a binding queue', () => {
+    const issues = issuesOf(`bindings:\n  - { activityArn: ${ARN}, queue: sfn-bridge-relay }\n`);
+    expect(issues).toEqual(['bindings[0].queue: must differ from "sfn-bridge-relay", the bridge\'s own relay queue']);
+  });
+
+  it('checks against the same relay queue name the bridge uses (BridgeQueue.Relay)', () => {
+    expect(RELAY_QUEUE_NAME).toBe(BridgeQueue.Relay);
   });
 
   describe('activity ARN', () => {

@@ -7,15 +7,22 @@ import type { BindingConfig } from './config.types';
 import { closest, formatIssues, issueMessage } from './format-issues';
 
 /**
+ * The bridge's relay queue, fixed because @nestjs/bullmq's `@Processor` takes a static name. Equal
+ * to `BridgeQueue.Relay` in libs/queue (which imports this lib, so it cannot be imported here; a
+ * spec keeps the two equal).
+ */
+export const RELAY_QUEUE_NAME = 'sfn-bridge-relay';
+
+/**
  * Parses and validates a bindings document. `fileName` names the source in messages (a path, or
  * `BRIDGE_BINDINGS` for the inline form) and picks the syntax: `.json` -> JSON, anything else ->
- * YAML (which also reads JSON content). `defaults.relayQueue`, when given, is refused as a binding
- * queue. Throws `ConfigError` listing every problem.
+ * YAML (which also reads JSON content). No binding may use the relay queue. Throws `ConfigError`
+ * listing every problem.
  */
 export function parseBindingsFile(
   text: string,
   fileName: string,
-  defaults: { heartbeatSeconds: number; relayQueue?: string },
+  defaults: { heartbeatSeconds: number },
 ): BindingConfig[] {
   const header = `Invalid bindings in ${fileName}`;
   const document = parseText(text.replace(/^\uFEFF/, ''), fileName, header);
@@ -30,7 +37,7 @@ export function parseBindingsFile(
         root: fileName,
         suggest: (objectPath, key) => closest(key, knownBindingKeys(objectPath)),
       });
-  issues.push(...duplicateArnIssues(document), ...relayQueueIssues(document, defaults.relayQueue));
+  issues.push(...duplicateArnIssues(document), ...relayQueueIssues(document));
   if (!result.success || issues.length > 0) throw new ConfigError(issues, header);
 
   return result.data.bindings.map((b) => toBindingConfig(b, defaults));
@@ -101,12 +108,11 @@ function rawBindings(document: unknown): unknown[] {
   return Array.isArray(bindings) ? bindings : [];
 }
 
-function relayQueueIssues(document: unknown, relayQueue: string | undefined): string[] {
-  if (relayQueue === undefined) return [];
+function relayQueueIssues(document: unknown): string[] {
   const issues: string[] = [];
   rawBindings(document).forEach((b, i) => {
-    if ((b as { queue?: unknown } | null)?.queue === relayQueue) {
-      issues.push(`bindings[${i}].queue: must differ from RELAY_QUEUE ("${relayQueue}"), the bridge's own queue`);
+    if ((b as { queue?: unknown } | null)?.queue === RELAY_QUEUE_NAME) {
+      issues.push(`bindings[${i}].queue: must differ from "${RELAY_QUEUE_NAME}", the bridge's own relay queue`);
     }
   });
   return issues;
