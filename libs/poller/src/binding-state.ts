@@ -18,9 +18,28 @@ export class BindingState {
   errorBurst = 0;
   /** No poll starts before this time (ms) after a binding-level error. */
   pausedUntil = 0;
+  /** When Step Functions last answered a poll (a task, empty, or an AWS error): it was reachable. */
+  lastResponseAt?: number;
+  /** First of the polls in a row that got no answer at all (network error, timeout); unset after an answer. */
+  noAnswerSince?: number;
+  /** Polls in a row that got no answer at all. */
+  noAnswerCount = 0;
 
   constructor(readonly config: BindingConfig) {
     this.activePollers = config.pollers;
+  }
+
+  /** Records how a GetActivityTask call ended (no error = answered), for /health/ready. */
+  recordPollOutcome(err?: unknown): void {
+    const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+    if (err === undefined || typeof status === 'number') {
+      this.lastResponseAt = Date.now();
+      this.noAnswerSince = undefined;
+      this.noAnswerCount = 0;
+    } else {
+      this.noAnswerSince ??= Date.now();
+      this.noAnswerCount++;
+    }
   }
 
   get name(): string {

@@ -19,6 +19,10 @@ export interface BindingStatus {
   lastError?: string;
   parkedPolls: number;
   activePollers: number;
+  /** Step Functions reachability as seen by this binding's polls (ms since epoch). */
+  lastResponseAt?: number;
+  noAnswerSince?: number;
+  noAnswerCount: number;
 }
 
 /**
@@ -82,6 +86,9 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
       lastError: s.lastError,
       parkedPolls: s.parked,
       activePollers: s.activePollers,
+      lastResponseAt: s.lastResponseAt,
+      noAnswerSince: s.noAnswerSince,
+      noAnswerCount: s.noAnswerCount,
     }));
   }
 
@@ -98,6 +105,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
           new GetActivityTaskCommand({ activityArn: state.config.activityArn, workerName: this.config.workerName }),
         );
       } catch (err) {
+        state.recordPollOutcome(err);
         failures++;
         await this.onPollError(state, index, err, failures, signal);
         continue;
@@ -106,6 +114,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
         this.metrics.parkedPolls.dec({ binding: state.name });
       }
       failures = 0;
+      state.recordPollOutcome();
       this.onPollSuccess(state);
       if (!out.taskToken) {
         this.metrics.polls.inc({ binding: state.name, result: 'empty' });
