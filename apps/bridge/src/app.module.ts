@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { BoardModule } from '@bridge/board';
 import { BridgeConfig, ConfigModule } from '@bridge/config';
+import { HeartbeatModule } from '@bridge/heartbeat';
 import { MetricsModule } from '@bridge/metrics';
 import { PollerModule } from '@bridge/poller';
 import { QueueModule } from '@bridge/queue';
@@ -25,6 +26,7 @@ export class AppModule {
         QueueModule.forRoot(config),
         PollerModule,
         RelayModule,
+        HeartbeatModule,
         BoardModule.forRoot(config),
       ],
     };

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { HeartbeatScheduleModule } from '@bridge/heartbeat';
 import { TaskProducer } from './task-producer.service';
 
-@Module({ providers: [TaskProducer], exports: [TaskProducer] })
+@Module({ imports: [HeartbeatScheduleModule], providers: [TaskProducer], exports: [TaskProducer] })
 export class ProducerModule {}

@@ -1,6 +1,7 @@
 import { InjectFlowProducer } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BindingConfig, BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
+import { HeartbeatSchedule } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
 import { jobIdForToken, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
 import { delay, fullJitterDelay, TaskCallbacks, tokenRef } from '@bridge/sfn';
@@ -35,6 +36,7 @@ export class TaskProducer {
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     private readonly callbacks: TaskCallbacks,
     private readonly metrics: BridgeMetrics,
+    private readonly heartbeats: HeartbeatSchedule,
   ) {}
 
   async enqueue(binding: BindingConfig, task: TakenTask): Promise<EnqueueResult> {
@@ -50,7 +52,12 @@ export class TaskProducer {
     let lastError = '';
     for (let attempt = 0; ; attempt++) {
       try {
-        await withTimeout(this.flow.add(flow), ADD_TIMEOUT_MS);
+        // The heartbeat schedule entry goes first: a task in the queue without one could time out.
+        const firstBeat = task.receivedAt + binding.heartbeatSeconds * 1000;
+        await withTimeout(
+          this.heartbeats.add(jobId, firstBeat).then(() => this.flow.add(flow)),
+          ADD_TIMEOUT_MS,
+        );
         this.metrics.tasksEnqueued.inc({ binding: binding.name });
         this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
         if (attempt > 0) this.logger.log(`Enqueued task ${tokenRef(task.taskToken)} after ${attempt} retries`);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { HeartbeatScheduleModule } from '@bridge/heartbeat';
 import { RelayProcessor } from './relay.processor';
 import { TaskOutcomeResolver } from './task-outcome.resolver';
 
-@Module({ providers: [RelayProcessor, TaskOutcomeResolver] })
+@Module({ imports: [HeartbeatScheduleModule], providers: [RelayProcessor, TaskOutcomeResolver] })
 export class RelayModule {}

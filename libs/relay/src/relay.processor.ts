@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
+import { HeartbeatSchedule } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, RelayJobData, RelayResult } from '@bridge/queue';
 import { CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
@@ -25,6 +26,7 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     private readonly resolver: TaskOutcomeResolver,
     private readonly callbacks: TaskCallbacks,
     private readonly metrics: BridgeMetrics,
+    private readonly heartbeats: HeartbeatSchedule,
   ) {
     super();
   }
@@ -34,6 +36,13 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
   }
 
   async process(job: Job<RelayJobData & { cancelled?: string }>): Promise<RelayResult> {
+    const result = await this.relay(job);
+    // Closed one way or another: no more heartbeats for this token.
+    await this.heartbeats.remove(job.id as string);
+    return result;
+  }
+
+  private async relay(job: Job<RelayJobData & { cancelled?: string }>): Promise<RelayResult> {
     const { binding, taskToken } = job.data;
     if (job.data.cancelled) {
       this.metrics.relays.inc({ binding, outcome: 'cancelled' });
@@ -61,8 +70,13 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     this.metrics.relayErrors.inc({ binding, error: result.name });
     const attempt = job.attemptsMade + 1;
     const message = `Relay of task ${tokenRef(taskToken)} (${binding}) failed on attempt ${attempt}/${job.opts.attempts ?? 1}: ${result.name}`;
-    if (attempt >= (job.opts.attempts ?? 1)) this.logger.error(`${message}; giving up, Step Functions will time the task out`);
-    else this.logger.warn(`${message}; retrying`);
+    if (attempt >= (job.opts.attempts ?? 1)) {
+      // Stop heartbeating a task that will never be relayed, so Step Functions times it out.
+      await this.heartbeats.remove(job.id as string);
+      this.logger.error(`${message}; giving up, Step Functions will time the task out`);
+    } else {
+      this.logger.warn(`${message}; retrying`);
+    }
     throw new RelayRetryableError(message);
   }
 

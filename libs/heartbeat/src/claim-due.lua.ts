@@ -1,0 +1,26 @@
+/**
+ * Atomically claims heartbeats that are due, within a global token bucket, for one replica.
+ * KEYS[1] schedule zset, KEYS[2] bucket hash.
+ * ARGV[1] now ms, ARGV[2] max to claim, ARGV[3] rate per second, ARGV[4] burst, ARGV[5] lease ms.
+ * Claimed members are pushed `lease` ms into the future, so no other replica claims them again
+ * unless this one dies before rescheduling them. Returns the claimed members.
+ */
+export const CLAIM_DUE_SCRIPT = `
+local now = tonumber(ARGV[1])
+local rate = tonumber(ARGV[3])
+local burst = tonumber(ARGV[4])
+local tokens = tonumber(redis.call('HGET', KEYS[2], 'tokens') or burst)
+local ts = tonumber(redis.call('HGET', KEYS[2], 'ts') or now)
+if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
+local n = math.min(tonumber(ARGV[2]), math.floor(tokens))
+local due = {}
+if n > 0 then
+  due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, n)
+  local until_ms = now + tonumber(ARGV[5])
+  for i = 1, #due do redis.call('ZADD', KEYS[1], 'XX', until_ms, due[i]) end
+  tokens = tokens - #due
+end
+redis.call('HSET', KEYS[2], 'tokens', tostring(tokens), 'ts', tostring(math.max(now, ts)))
+redis.call('PEXPIRE', KEYS[2], 60000)
+return due
+`;

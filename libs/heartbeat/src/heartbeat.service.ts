@@ -1,0 +1,107 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
+import { BridgeMetrics } from '@bridge/metrics';
+import { BridgeQueue, REDIS_CONNECTION, RelayJobData } from '@bridge/queue';
+import { SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { Job, Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { HeartbeatSchedule } from './heartbeat-schedule.service';
+import { TaskCanceller } from './task-canceller.service';
+
+const TICK_MS = 250;
+/** Retry soon (not a whole interval later) after a throttled or failed heartbeat. */
+const RETRY_AFTER_ERROR_MS = 2_000;
+
+export type CancellableRelayData = RelayJobData & { cancelled?: string };
+
+/**
+ * Heartbeats every outstanding token (its job waiting or active, or its relay pending) at the
+ * binding's `heartbeatSeconds`: Step Functions' heartbeat clock runs from the moment the token was
+ * handed out, queue time included. The schedule lives in Redis and due heartbeats are claimed
+ * atomically within a global token bucket (HEARTBEAT_RATE_PER_SECOND), so N replicas send one
+ * heartbeat per token per interval, not N. A heartbeat answered TaskTimedOut / TaskDoesNotExist /
+ * InvalidToken means the execution is gone: the task is cancelled (TaskCanceller).
+ */
+@Injectable()
+export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(HeartbeatService.name);
+  private readonly intervals: Map<string, number>;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private errorBurst = 0;
+
+  constructor(
+    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
+    @InjectQueue(BridgeQueue.Relay) private readonly relayQueue: Queue<CancellableRelayData>,
+    private readonly schedule: HeartbeatSchedule,
+    private readonly canceller: TaskCanceller,
+    private readonly callbacks: TaskCallbacks,
+    private readonly metrics: BridgeMetrics,
+  ) {
+    this.intervals = new Map(config.bindings.map((b) => [b.name, b.heartbeatSeconds * 1000]));
+  }
+
+  onApplicationBootstrap(): void {
+    this.scheduleTick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass: claim what is due (within budget) and heartbeat it. Exposed for tests. */
+  async tick(): Promise<number> {
+    if (this.redis.status !== 'ready') return 0;
+    const rate = this.config.heartbeat.ratePerSecond;
+    const max = Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2);
+    const due = await this.schedule.claimDue(max, rate);
+    await Promise.all(due.map((jobId) => this.beat(jobId)));
+    return due.length;
+  }
+
+  private scheduleTick(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .then(() => {
+          if (this.errorBurst > 0) this.logger.log(`Heartbeats recovered after ${this.errorBurst} failed pass(es)`);
+          this.errorBurst = 0;
+        })
+        .catch((err: Error) => {
+          if (this.errorBurst++ === 0) this.logger.warn(`Heartbeat pass failed: ${err.message}`);
+        })
+        .finally(() => this.scheduleTick());
+    }, TICK_MS);
+  }
+
+  private async beat(jobId: string): Promise<void> {
+    const relayJob = await Job.fromId<CancellableRelayData>(this.relayQueue, jobId);
+    if (!relayJob || relayJob.finishedOn || relayJob.data.cancelled) {
+      await this.schedule.remove(jobId);
+      return;
+    }
+    const { binding, taskToken } = relayJob.data;
+    const interval = this.intervals.get(binding) ?? this.config.heartbeat.defaultSeconds * 1000;
+    const result = await this.callbacks.heartbeat(taskToken);
+    if (result.ok) {
+      this.metrics.heartbeats.inc({ binding, result: 'ok' });
+      await this.schedule.reschedule(jobId, Date.now() + interval);
+      return;
+    }
+    if (result.kind === SfnErrorKind.TaskGone) {
+      this.metrics.heartbeats.inc({ binding, result: 'expired' });
+      await this.canceller.cancel(relayJob, result.name);
+      return;
+    }
+    this.metrics.heartbeats.inc({ binding, result: 'error' });
+    if (this.errorBurst === 0) {
+      this.logger.warn(`Heartbeat for task ${tokenRef(taskToken)} (${binding}) failed: ${result.name}; retrying`);
+    }
+    await this.schedule.reschedule(jobId, Date.now() + Math.min(interval, RETRY_AFTER_ERROR_MS));
+  }
+}
