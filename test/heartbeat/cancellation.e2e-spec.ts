@@ -1,0 +1,102 @@
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { Job, Queue, Worker } from 'bullmq';
+import IORedis from 'ioredis';
+import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
+import { BridgeQueue } from '../../libs/queue/src';
+import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
+import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { waitFor } from '../support/wait-for';
+
+describe('cancellation: an execution that is gone takes its job with it', () => {
+  let sfnLocal: SfnLocal;
+  let sfn: SFNClient;
+  let connection: IORedis;
+  let prefix: string;
+  let bridge: InProcessBridge;
+  let machine: Awaited<ReturnType<typeof createActivityMachine>>;
+  let queue: Queue;
+  let relay: Queue;
+
+  beforeAll(async () => {
+    sfnLocal = await startSfnLocal({ pollSeconds: 2, quiet: true });
+    sfn = testSfnClient(sfnLocal.url);
+    connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+    prefix = uniquePrefix('cancel');
+    machine = await createActivityMachine(sfn, 'cancel', { heartbeatSeconds: 30, timeoutSeconds: 120 });
+    bridge = await startBridge(bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue: 'cancel', heartbeatSeconds: 1 }]));
+    queue = new Queue('cancel', { connection, prefix });
+    relay = new Queue(BridgeQueue.Relay, { connection, prefix });
+  });
+
+  afterAll(async () => {
+    await queue.close();
+    await relay.close();
+    await bridge.close();
+    await connection.quit();
+    await sfnLocal.close();
+    sfn.destroy();
+    await cleanupPrefix(prefix);
+  });
+
+  async function jobIdOf(executionArn: string): Promise<string> {
+    const record = await waitFor(() => sfnLocal.tasks({ executionArn }).find((t) => t.status === 'started'), {
+      message: 'the task to be handed out',
+    });
+    return record.tokenHash!;
+  }
+
+  async function relayResult(jobId: string): Promise<unknown> {
+    return waitFor(
+      async () => {
+        const job = await Job.fromId(relay, jobId);
+        return job?.finishedOn ? job.returnvalue : undefined;
+      },
+      { message: 'the relay job to close' },
+    );
+  }
+
+  it('removes the waiting job of a stopped execution and closes its relay job as cancelled', async () => {
+    const arn = await startExecution(sfn, machine.stateMachineArn, { n: 1 });
+    const jobId = await jobIdOf(arn);
+    await waitFor(async () => (await queue.getJobState(jobId)) === 'waiting', { message: 'the job to wait' });
+
+    await sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'Stopped', cause: 'by test' }));
+
+    expect(await relayResult(jobId)).toEqual({ status: 'cancelled', reason: 'TaskTimedOut' });
+    expect(await Job.fromId(queue, jobId)).toBeUndefined();
+    expect((await waitForExecution(sfn, arn)).status).toBe('ABORTED');
+  }, 30_000);
+
+  it('flags an active job of a stopped execution and relays nothing when it finishes', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    let active!: (job: Job) => void;
+    const picked = new Promise<Job>((r) => (active = r));
+    const worker = new Worker(
+      'cancel',
+      async (job) => {
+        active(job);
+        await hold;
+        return 'finished anyway';
+      },
+      { connection, prefix },
+    );
+    try {
+      const arn = await startExecution(sfn, machine.stateMachineArn, { n: 2 });
+      const job = await picked;
+      const successesBefore = sfnLocal.counters().calls.SendTaskSuccess ?? 0;
+
+      await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+
+      const flag = `${prefix}:sfn-bridge:cancelled:${job.id}`;
+      await waitFor(async () => (await connection.exists(flag)) === 1, { message: 'the cancelled flag' });
+      release();
+      expect(await relayResult(job.id!)).toEqual({ status: 'cancelled', reason: 'TaskTimedOut' });
+      expect(sfnLocal.counters().calls.SendTaskSuccess ?? 0).toBe(successesBefore);
+    } finally {
+      release();
+      await worker.close();
+    }
+  }, 30_000);
+});
