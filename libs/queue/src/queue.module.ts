@@ -62,6 +62,10 @@ export class QueueModule implements OnApplicationShutdown {
   }
 
   private async close(connection: IORedis): Promise<void> {
+    // Already closed (the flow producer closes its connection itself): disconnect() on an ended
+    // connection would arm ioredis' 2 s "destroy the stream" timer that nothing clears, keeping
+    // the process alive after shutdown.
+    if (connection.status === 'end') return;
     try {
       if (connection.status === 'ready') await connection.quit();
       else connection.disconnect();
