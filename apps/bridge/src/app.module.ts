@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { BoardModule } from '@bridge/board';
 import { BridgeConfig, ConfigModule } from '@bridge/config';
+import { HealthModule } from '@bridge/health';
 import { HeartbeatModule } from '@bridge/heartbeat';
 import { MetricsModule } from '@bridge/metrics';
 import { PollerModule } from '@bridge/poller';
@@ -27,6 +28,7 @@ export class AppModule {
         PollerModule,
         RelayModule,
         HeartbeatModule,
+        HealthModule,
         BoardModule.forRoot(config),
       ],
     };

@@ -2,8 +2,16 @@ import 'reflect-metadata';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BridgeConfig, ConfigError, loadConfig, redactUrl } from '@bridge/config';
+import type { AddressInfo } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+
+/**
+ * All interfaces, IPv4: in a container the probes and Prometheus come from outside the loopback.
+ * (`app.listen(port)` without a host binds Node's default, `::`, which is IPv4 too only where
+ * dual-stack sockets are available.)
+ */
+const HOST = '0.0.0.0';
 
 function configOrExit(): BridgeConfig {
   try {
@@ -22,10 +30,11 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  await app.listen(config.port);
+  await app.listen(config.port, HOST);
+  const port = (app.getHttpServer().address() as AddressInfo).port;
   new NestLogger('Bridge').log(
-    `Listening on :${config.port}; Redis ${redactUrl(config.redis.url)} prefix "${config.redis.prefix}"; ` +
-      `${config.bindings.length} binding(s)${config.aws.endpoint ? `; Step Functions at ${config.aws.endpoint}` : ''}`,
+    `Listening on ${HOST}:${port}; Redis ${redactUrl(config.redis.url)} prefix "${config.redis.prefix}"; ` +
+      `${config.bindings.length} binding(s)${config.aws.endpoint ? `; Step Functions at ${redactUrl(config.aws.endpoint)}` : ''}`,
   );
 }
 

@@ -26,7 +26,7 @@ export class BridgeMetrics {
   readonly parkedPolls = new Gauge({ name: 'sfn_bridge_parked_polls', help: 'GetActivityTask calls in flight', labelNames: ['binding'], registers: [this.registry] });
   readonly outstandingTasks = new Gauge({ name: 'sfn_bridge_outstanding_tasks', help: 'Jobs waiting or active on the binding queue (backpressure input)', labelNames: ['binding'], registers: [this.registry] });
   readonly bindingHealthy = new Gauge({ name: 'sfn_bridge_binding_healthy', help: '1 when the binding polls normally, 0 when its activity is missing or invalid', labelNames: ['binding'], registers: [this.registry] });
-  readonly redisUp = new Gauge({ name: 'sfn_bridge_redis_up', help: '1 when the Redis connection is ready', registers: [this.registry] });
+  readonly redisUp = new Gauge({ name: 'sfn_bridge_redis_up', help: '1 when the shared Redis connection is ready, 0 while it is down or reconnecting', registers: [this.registry] });
   readonly dispatchSeconds = this.histogram('sfn_bridge_dispatch_seconds', 'Token received -> job waiting in BullMQ');
   readonly queueWaitSeconds = this.histogram('sfn_bridge_queue_wait_seconds', 'Job waiting -> first processed by a consumer');
   readonly processingSeconds = this.histogram('sfn_bridge_processing_seconds', 'Consumer processing time of the final attempt');
@@ -34,7 +34,9 @@ export class BridgeMetrics {
   readonly endToEndSeconds = this.histogram('sfn_bridge_end_to_end_seconds', 'Token received -> SendTask* acknowledged');
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'sfn_bridge_' });
+    // Node's default metrics keep their standard names (`process_*`, `nodejs_*`), which the
+    // runbook's process alarms and common dashboards use.
+    collectDefaultMetrics({ register: this.registry });
   }
 
   private histogram(name: string, help: string): Histogram<'binding'> {

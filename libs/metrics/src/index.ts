@@ -1,2 +1,3 @@
 export * from './bridge-metrics.service';
+export * from './metrics.controller';
 export * from './metrics.module';

@@ -1,0 +1,48 @@
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { EVENT_LOOP_WINDOW_MS } from './health.constants';
+
+export interface EventLoopDelay {
+  /** p99 delay (ms) of the last complete window, or of the current one before the first ends. */
+  p99Ms: number;
+  /** Largest delay (ms) seen in that window. */
+  maxMs: number;
+}
+
+/**
+ * Samples the event loop's delay (perf_hooks `monitorEventLoopDelay`) in fixed windows, so the
+ * liveness check reports recent behaviour rather than an average since start.
+ */
+@Injectable()
+export class EventLoopDelayMonitor implements OnModuleInit, OnModuleDestroy {
+  private histogram?: IntervalHistogram;
+  private timer?: NodeJS.Timeout;
+  private lastWindow?: EventLoopDelay;
+
+  onModuleInit(): void {
+    this.histogram = monitorEventLoopDelay({ resolution: 20 });
+    this.histogram.enable();
+    this.timer = setInterval(() => {
+      this.lastWindow = this.read();
+      this.histogram?.reset();
+    }, EVENT_LOOP_WINDOW_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.histogram?.disable();
+  }
+
+  current(): EventLoopDelay {
+    return this.lastWindow ?? this.read();
+  }
+
+  private read(): EventLoopDelay {
+    const h = this.histogram;
+    if (!h || h.count === 0) return { p99Ms: 0, maxMs: 0 };
+    return { p99Ms: round(h.percentile(99) / 1e6), maxMs: round(h.max / 1e6) };
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
