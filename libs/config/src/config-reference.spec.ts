@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import { ENV_KEYS } from './env.schema';
-import { README_PATH, REFERENCE_END, REFERENCE_START, renderConfigReference, updateReadme } from './render-config-reference';
+import { README_PATHS, REFERENCE_END, REFERENCE_START, renderConfigReference, updateReadme } from './render-config-reference';
 
-describe('config reference in libs/config/README.md', () => {
-  const readme = fs.readFileSync(README_PATH, 'utf8');
+describe.each(README_PATHS)('config reference in %s', (file) => {
+  const readme = fs.readFileSync(file, 'utf8');
 
   it('matches the schemas (regenerate: npx tsx libs/config/src/render-config-reference.ts --write)', () => {
     expect(readme).toContain(renderConfigReference());
