@@ -1,0 +1,149 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { BridgeQueue, RelayJobData } from '@bridge/queue';
+import { Job, Queue, Worker } from 'bullmq';
+import IORedis from 'ioredis';
+import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
+import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
+import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { waitFor } from '../support/wait-for';
+import { get } from './ops-http';
+
+interface ApiQueue {
+  name: string;
+  readOnlyMode: boolean;
+  jobs: { id: string; data: unknown }[];
+}
+
+const USER = 'ops';
+const PASSWORD = 'board-secret-7';
+const auth = { user: USER, password: PASSWORD };
+
+describe('Bull Board at /queues', () => {
+  let sfnLocal: SfnLocal;
+  let sfn: SFNClient;
+  let connection: IORedis;
+  let bridge: InProcessBridge;
+  let disabled: InProcessBridge;
+  let payments: Awaited<ReturnType<typeof createActivityMachine>>;
+  const prefix = uniquePrefix('board');
+  const disabledPrefix = uniquePrefix('board-off');
+
+  beforeAll(async () => {
+    sfnLocal = await startSfnLocal({ pollSeconds: 1, quiet: true });
+    sfn = testSfnClient(sfnLocal.url);
+    connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+    payments = await createActivityMachine(sfn, 'board-pay');
+    const refunds = await createActivityMachine(sfn, 'board-refund');
+    bridge = await startBridge(
+      bridgeEnv(
+        prefix,
+        sfnLocal.url,
+        [
+          { activityArn: payments.activityArn, queue: 'board-payments', pollers: 2 },
+          { activityArn: refunds.activityArn, queue: 'board-refunds', pollers: 1 },
+        ],
+        { BULL_BOARD_USER: USER, BULL_BOARD_PASSWORD: PASSWORD },
+      ),
+    );
+    disabled = await startBridge(
+      bridgeEnv(disabledPrefix, sfnLocal.url, [{ activityArn: refunds.activityArn, queue: 'off-q', pollers: 1 }], {
+        BULL_BOARD_ENABLED: 'false',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await bridge?.close();
+    await disabled?.close();
+    await connection?.quit();
+    await sfnLocal?.close();
+    sfn?.destroy();
+    await cleanupPrefix(prefix);
+    await cleanupPrefix(disabledPrefix);
+  });
+
+  it('serves its page to the configured user', async () => {
+    const res = await get(`${bridge.url}/queues`, auth);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(res.text).toContain('sfn-bullmq-bridge');
+  });
+
+  it('refuses a missing or wrong password with 401 and a basic-auth challenge, on the page and the API', async () => {
+    for (const path of ['/queues', '/queues/api/queues']) {
+      const none = await get(`${bridge.url}${path}`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="sfn-bullmq-bridge"/);
+      expect((await get(`${bridge.url}${path}`, { user: USER, password: 'wrong' })).status).toBe(401);
+      expect((await get(`${bridge.url}${path}`, { user: 'admin', password: PASSWORD })).status).toBe(401);
+    }
+  });
+
+  it('leaves /health, /health/ready and /metrics open while the board asks for a password', async () => {
+    expect((await get(`${bridge.url}/health`)).status).toBe(200);
+    const ready = await waitFor(async () => ((await get(`${bridge.url}/health/ready`)).status === 200 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      message: '/health/ready to answer 200 without credentials',
+    });
+    expect(ready).toBe(true);
+    const metrics = await get(`${bridge.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain('sfn_bridge_redis_up');
+  });
+
+  it('lists every binding queue and the relay queue in its API, the relay queue read-only', async () => {
+    const res = await get(`${bridge.url}/queues/api/queues`, auth);
+    expect(res.status).toBe(200);
+    const queues = res.json<{ queues: ApiQueue[] }>().queues;
+    expect(queues.map((q) => q.name).sort()).toEqual(['board-payments', 'board-refunds', BridgeQueue.Relay].sort());
+    expect(queues.find((q) => q.name === BridgeQueue.Relay)?.readOnlyMode).toBe(true);
+  });
+
+  it('never shows a whole task token through its API, while the task waits and after it is relayed', async () => {
+    const relayQueue = new Queue<RelayJobData>(BridgeQueue.Relay, { connection, prefix });
+    const executionArn = await startExecution(sfn, payments.stateMachineArn, { orderId: 'board-1' });
+    // No consumer yet: the relay job waits for its child, holding the token.
+    const relayJob = await waitFor(async () => (await relayQueue.getJobs(['waiting-children']))[0], {
+      timeoutMs: 10_000,
+      message: 'the relay job of the execution to be written',
+    });
+    const token = relayJob.data.taskToken;
+    expect(token.length).toBeGreaterThan(100);
+    const id = relayJob.id!;
+
+    const apiTexts = async (status: string) => [
+      (await get(`${bridge.url}/queues/api/queues?activeQueue=${BridgeQueue.Relay}&status=${status}&page=1`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues/${BridgeQueue.Relay}/${id}`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues/${BridgeQueue.Relay}/${id}/flow`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues/board-payments/${id}`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues?activeQueue=board-payments&status=latest&page=1`, auth)).text,
+    ];
+    const expectNoToken = (texts: string[]) => {
+      const joined = texts.join('\n');
+      expect(joined).toContain(id); // the right job was shown
+      expect(joined).toContain(`"taskToken":"${token.slice(0, 6)}…(${token.length} chars)"`);
+      expect(joined).not.toContain(token);
+      expect(joined).not.toContain(token.slice(0, 64));
+    };
+    expectNoToken(await apiTexts('waiting-children'));
+
+    const worker = new Worker('board-payments', async (job: Job) => ({ charged: job.data.orderId }), { connection, prefix });
+    try {
+      expect((await waitForExecution(sfn, executionArn)).status).toBe('SUCCEEDED');
+      await waitFor(async () => (await relayQueue.getJobState(id)) === 'completed', { timeoutMs: 10_000, message: 'relay job completed' });
+      expectNoToken(await apiTexts('completed'));
+    } finally {
+      await worker.close();
+      await relayQueue.close();
+    }
+  });
+
+  it('answers 404 at /queues when BULL_BOARD_ENABLED=false, and still serves health and metrics', async () => {
+    expect((await get(`${disabled.url}/queues`)).status).toBe(404);
+    expect((await get(`${disabled.url}/queues/api/queues`)).status).toBe(404);
+    expect((await get(`${disabled.url}/health`)).status).toBe(200);
+    expect((await get(`${disabled.url}/metrics`)).status).toBe(200);
+  });
+});
