@@ -29,7 +29,9 @@ async function bootstrap(): Promise<void> {
   const config = configOrExit();
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // After a graceful shutdown (polls drained, workers and connections closed) exit 0; without
+  // useProcessExit Nest re-raises the signal, so the process dies "killed by SIGTERM" (143).
+  app.enableShutdownHooks([], { useProcessExit: true });
   await app.listen(config.port, HOST);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   new NestLogger('Bridge').log(
