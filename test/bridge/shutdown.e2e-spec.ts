@@ -14,7 +14,7 @@ import { waitFor, within } from '../support/wait-for';
  * is shortened to a few seconds so the drain is quick. Runs the built bridge (`npm run build`).
  */
 
-const HOLD_SECONDS = 4;
+const HOLD_SECONDS = 5;
 const POLLERS = 50;
 const EXECUTIONS = 40;
 /** Exit deadline after SIGTERM: the rest of one hold, plus closing workers and connections. */
