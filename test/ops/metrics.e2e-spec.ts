@@ -61,7 +61,12 @@ describe('/metrics', () => {
     expect(res.text).toMatch(/^# TYPE sfn_bridge_polls_total counter$/m);
     expect(res.text).toMatch(/^# TYPE sfn_bridge_end_to_end_seconds histogram$/m);
     expect(res.text).toMatch(/^process_resident_memory_bytes \d+/m);
-    expect(sample(res.text, 'sfn_bridge_redis_up')).toBe(1);
+    // The gauge follows the connection's events: 1 once its Redis connection is ready.
+    const up = await waitFor(async () => sample(await scrape(), 'sfn_bridge_redis_up') === 1, {
+      timeoutMs: 5_000,
+      message: 'sfn_bridge_redis_up to be 1',
+    });
+    expect(up).toBe(true);
   });
 
   it('counts a run of executions exactly: enqueued = started, relays by outcome, one observation per task', async () => {
