@@ -25,9 +25,11 @@ describe('Bull Board at /queues', () => {
   let connection: IORedis;
   let bridge: InProcessBridge;
   let disabled: InProcessBridge;
+  let open: InProcessBridge;
   let payments: Awaited<ReturnType<typeof createActivityMachine>>;
   const prefix = uniquePrefix('board');
   const disabledPrefix = uniquePrefix('board-off');
+  const openPrefix = uniquePrefix('board-open');
 
   beforeAll(async () => {
     sfnLocal = await startSfnLocal({ pollSeconds: 1, quiet: true });
@@ -51,16 +53,19 @@ describe('Bull Board at /queues', () => {
         BULL_BOARD_ENABLED: 'false',
       }),
     );
+    open = await startBridge(bridgeEnv(openPrefix, sfnLocal.url, [{ activityArn: refunds.activityArn, queue: 'open-q', pollers: 1 }]));
   });
 
   afterAll(async () => {
     await bridge?.close();
     await disabled?.close();
+    await open?.close();
     await connection?.quit();
     await sfnLocal?.close();
     sfn?.destroy();
     await cleanupPrefix(prefix);
     await cleanupPrefix(disabledPrefix);
+    await cleanupPrefix(openPrefix);
   });
 
   it('serves its page to the configured user', async () => {
@@ -138,6 +143,13 @@ describe('Bull Board at /queues', () => {
       await worker.close();
       await relayQueue.close();
     }
+  });
+
+  it('serves the board without credentials when no password is set', async () => {
+    expect((await get(`${open.url}/queues`)).status).toBe(200);
+    const res = await get(`${open.url}/queues/api/queues`);
+    expect(res.status).toBe(200);
+    expect(res.json<{ queues: ApiQueue[] }>().queues.map((q) => q.name).sort()).toEqual(['open-q', BridgeQueue.Relay].sort());
   });
 
   it('answers 404 at /queues when BULL_BOARD_ENABLED=false, and still serves health and metrics', async () => {
