@@ -61,6 +61,9 @@ export class TaskProducer {
         this.metrics.tasksEnqueued.inc({ binding: binding.name });
         this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
         if (attempt > 0) this.logger.log(`Enqueued task ${tokenRef(task.taskToken)} after ${attempt} retries`);
+        if (this.config.log.payloads) {
+          this.logger.debug(`Task ${tokenRef(task.taskToken)} (${binding.name}) enqueued as job ${jobId.slice(0, 12)} with input ${task.input ?? ''}`);
+        }
         return { enqueued: true, jobId };
       } catch (err) {
         lastError = (err as Error).message;

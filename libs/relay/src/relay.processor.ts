@@ -57,7 +57,10 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     }
     if (result.ok) {
       this.observe(job, resolved, outcome.kind);
-      this.logger.debug(`Relayed ${outcome.kind} for task ${tokenRef(taskToken)} (${binding})`);
+      if (this.config.log.payloads) {
+        const payload = outcome.kind === 'success' ? `output ${outcome.output}` : `error ${outcome.error}: ${outcome.cause}`;
+        this.logger.debug(`Relayed ${outcome.kind} for task ${tokenRef(taskToken)} (${binding}) with ${payload}`);
+      }
       return outcome.kind === 'success'
         ? { status: 'relayed', outcome: 'success' }
         : { status: 'relayed', outcome: 'failure', error: outcome.error };
