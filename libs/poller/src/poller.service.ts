@@ -9,8 +9,8 @@ import { BindingState } from './binding-state';
 import { CapacityGate } from './capacity-gate';
 
 const RETRY = { baseMs: 200, capMs: 20_000 };
-/** Slow retry while an activity is missing or its ARN invalid. */
-const BROKEN_BINDING_RETRY_MS = 30_000;
+/** Retry of a binding whose activity is missing or ARN invalid: 1 s, 2 s, 4 s ... up to 30 s. */
+const BROKEN_BINDING_RETRY = { firstMs: 1_000, maxMs: 30_000 };
 
 export interface BindingStatus {
   binding: string;
@@ -160,7 +160,10 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
           this.metrics.bindingHealthy.set({ binding: state.name }, 0);
           this.logger.error(`Binding ${state.name} is unhealthy: ${name} for ${state.config.activityArn}`);
         }
-        state.pausedUntil = Date.now() + BROKEN_BINDING_RETRY_MS;
+        // Quick at first (an activity created just after the bridge started is picked up in
+        // seconds), then slow, so a deleted activity costs one call per 30 s per poller.
+        state.pausedUntil =
+          Date.now() + Math.min(BROKEN_BINDING_RETRY.maxMs, BROKEN_BINDING_RETRY.firstMs * 2 ** Math.min(failures - 1, 10));
         return;
       case SfnErrorKind.WorkerLimit:
         if (state.activePollers > 1 && index === state.activePollers - 1) {
