@@ -1,5 +1,6 @@
 /**
- * Bridge throughput and memory: N executions through emulator -> bridge -> BullMQ worker -> relay,
+ * Bridge throughput and memory: N executions, started up front, drained by the bridge through
+ * emulator -> bridge -> BullMQ worker -> relay,
  * against a baseline measured in the same run: the same N jobs through plain BullMQ (Queue.addBulk
  * + the same Worker), i.e. what the queue itself costs without Step Functions or the bridge.
  *
@@ -62,38 +63,50 @@ async function throughBridge(prefix: string, connection: IORedis) {
       definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Task', Resource: activityArn, End: true } } }),
     }),
   );
+  // All executions start first (their tasks wait in the emulator), so the measured phase is the
+  // bridge draining them: poll -> enqueue -> worker -> relay, not the load generator's start rate.
+  const startedAt = Date.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < TASKS) {
+      const i = next++;
+      await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ i }) }));
+    }
+  }));
+  const startSeconds = (Date.now() - startedAt) / 1000;
   let bridge: Spawned | undefined;
+  const worker = new Worker('bench', processor, { connection, prefix, concurrency: CONCURRENCY });
   try {
-    bridge = await spawnReady('bridge', [join(ROOT, 'dist/apps/bridge/main.js')], {
+    bridge = await spawnReady('bridge', [process.env.BENCH_BRIDGE_MAIN ?? join(ROOT, 'dist/apps/bridge/main.js')], {
       REDIS_URL, BULLMQ_PREFIX: prefix, PORT: '0', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SFN: url,
       AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', LOG_LEVEL: 'info', RELAY_CONCURRENCY: '64',
       BRIDGE_BINDINGS: JSON.stringify({ bindings: [{ activityArn, queue: 'bench', pollers: POLLERS, maxPending: 5000 }] }),
     }, /Nest application successfully started|Listening on/);
     const idle = procStats(bridge.child.pid!);
     const control = new SfnLocalControl(url);
-    const worker = new Worker('bench', processor, { connection, prefix, concurrency: CONCURRENCY });
+    const sfnIdle = procStats(sfnLocal.child.pid!);
+    const selfIdle = process.cpuUsage();
     let peakRss = idle.rssMb;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(bridge!.child.pid!).rssMb)), 200);
     const started = Date.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      while (next < TASKS) {
-        const i = next++;
-        await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ i }) }));
-      }
-    }));
     for (;;) {
       const c = await control.counters();
       if ((c.closes.succeeded ?? 0) >= TASKS) break;
       if (Date.now() - started > TIME_LIMIT_MS) throw new Error(`only ${c.closes.succeeded ?? 0}/${TASKS} done in time`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = (Date.now() - started) / 1000;
     clearInterval(sampler);
     const busy = procStats(bridge.child.pid!);
-    await worker.close();
-    return { rate: TASKS / seconds, idleRssMb: idle.rssMb, peakRssMb: peakRss, cpuSeconds: busy.cpuSeconds - idle.cpuSeconds, seconds };
+    const sfnCores = (procStats(sfnLocal.child.pid!).cpuSeconds - sfnIdle.cpuSeconds) / seconds;
+    const self = process.cpuUsage(selfIdle);
+    const workerCores = (self.user + self.system) / 1e6 / seconds;
+    return {
+      rate: TASKS / seconds, startSeconds, idleRssMb: idle.rssMb, peakRssMb: peakRss,
+      cpuSeconds: busy.cpuSeconds - idle.cpuSeconds, seconds, sfnCores, workerCores,
+    };
   } finally {
+    await worker.close();
     bridge?.stop();
     sfnLocal.stop();
     sfn.destroy();
@@ -111,8 +124,10 @@ async function main(): Promise<void> {
       ['baseline: plain BullMQ add + process (jobs/s)', base.toFixed(0)],
       ['bridge: executions end to end (tasks/s)', b.rate.toFixed(0)],
       ['ratio bridge / baseline', (b.rate / base).toFixed(2)],
+      ['executions pre-started in (s) / bridge drained them in (s)', `${b.startSeconds.toFixed(1)} / ${b.seconds.toFixed(1)}`],
       ['bridge CPU per 1,000 tasks (s)', ((b.cpuSeconds / TASKS) * 1000).toFixed(2)],
       ['bridge CPU use during the run (cores)', (b.cpuSeconds / b.seconds).toFixed(2)],
+      ['emulator / worker process CPU use during the run (cores)', `${b.sfnCores.toFixed(2)} / ${b.workerCores.toFixed(2)}`],
       ['bridge RSS idle / peak (MB)', `${b.idleRssMb.toFixed(0)} / ${b.peakRssMb.toFixed(0)}`],
       ['ratio peak / idle RSS', (b.peakRssMb / b.idleRssMb).toFixed(2)],
     ];
