@@ -145,7 +145,7 @@ describe('bridge failure and output mapping (emulator over HTTP, real Redis, rea
     const { execution, job } = await run({ case: 'python-traceback' });
     // The job hash holds what BullMQ for Python writes.
     expect(job?.failedReason).toBe('"card expired"');
-    expect(job?.stacktrace.at(-1)).toBe(PYTHON_TRACEBACK);
+    expect(job?.stacktrace?.at(-1)).toBe(PYTHON_TRACEBACK);
     expect({ status: execution.status, error: execution.error, cause: execution.cause }).toEqual({
       status: 'FAILED',
       error: 'PaymentDeclined',

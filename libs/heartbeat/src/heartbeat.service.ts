@@ -12,6 +12,8 @@ import { TaskCanceller } from './task-canceller.service';
 const TICK_MS = 250;
 /** Retry soon (not a whole interval later) after a throttled or failed heartbeat. */
 const RETRY_AFTER_ERROR_MS = 2_000;
+/** Re-check soon when the relay job is being processed (it usually completes in milliseconds). */
+const RELAYING_RECHECK_MS = 1_000;
 
 export type CancellableRelayData = RelayJobData & { cancelled?: string };
 
@@ -79,6 +81,12 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }, TICK_MS);
   }
 
+  private async closedByRelay(jobId: string): Promise<boolean> {
+    const fresh = await Job.fromId<CancellableRelayData>(this.relayQueue, jobId);
+    if (!fresh || fresh.finishedOn) return true;
+    return (await fresh.getState()) === 'active';
+  }
+
   private async beat(jobId: string): Promise<void> {
     const relayJob = await Job.fromId<CancellableRelayData>(this.relayQueue, jobId);
     if (!relayJob || relayJob.finishedOn || relayJob.data.cancelled) {
@@ -87,6 +95,11 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
     const { binding, taskToken } = relayJob.data;
     const interval = this.intervals.get(binding) ?? this.config.heartbeat.defaultSeconds * 1000;
+    if ((await relayJob.getState()) === 'active') {
+      // The relay is sending the result right now; a heartbeat would only race it.
+      await this.schedule.reschedule(jobId, Date.now() + RELAYING_RECHECK_MS);
+      return;
+    }
     const result = await this.callbacks.heartbeat(taskToken);
     if (result.ok) {
       this.metrics.heartbeats.inc({ binding, result: 'ok' });
@@ -94,6 +107,12 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     if (result.kind === SfnErrorKind.TaskGone) {
+      if (await this.closedByRelay(jobId)) {
+        // The relay closed the task between our read and the heartbeat: not a cancellation.
+        this.metrics.heartbeats.inc({ binding, result: 'closed' });
+        await this.schedule.remove(jobId);
+        return;
+      }
       this.metrics.heartbeats.inc({ binding, result: 'expired' });
       await this.canceller.cancel(relayJob, result.name);
       return;

@@ -5,7 +5,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 export type PollResult = 'task' | 'empty' | 'error';
 export type RelayOutcome = 'success' | 'failure' | 'expired' | 'cancelled';
-export type HeartbeatResult = 'ok' | 'expired' | 'error';
+export type HeartbeatResult = 'ok' | 'expired' | 'closed' | 'error';
 
 /**
  * Every Prometheus metric of the bridge, in one registry (no global state, so tests and several
@@ -21,7 +21,7 @@ export class BridgeMetrics {
   readonly enqueueFailures = new Counter({ name: 'sfn_bridge_enqueue_failures_total', help: 'Tokens that could not be enqueued and were failed with Bridge.EnqueueFailed', labelNames: ['binding'], registers: [this.registry] });
   readonly relays = new Counter({ name: 'sfn_bridge_relays_total', help: 'Relay jobs finished by outcome', labelNames: ['binding', 'outcome'], registers: [this.registry] });
   readonly relayErrors = new Counter({ name: 'sfn_bridge_relay_errors_total', help: 'Relay attempts that failed and will be retried', labelNames: ['binding', 'error'], registers: [this.registry] });
-  readonly heartbeats = new Counter({ name: 'sfn_bridge_heartbeats_total', help: 'SendTaskHeartbeat calls by result', labelNames: ['binding', 'result'], registers: [this.registry] });
+  readonly heartbeats = new Counter({ name: 'sfn_bridge_heartbeats_total', help: 'SendTaskHeartbeat calls by result: ok, expired (execution gone: task cancelled), closed (the relay had just closed it), error', labelNames: ['binding', 'result'], registers: [this.registry] });
   readonly awsErrors = new Counter({ name: 'sfn_bridge_aws_errors_total', help: 'Errors from Step Functions calls', labelNames: ['operation', 'error'], registers: [this.registry] });
   readonly parkedPolls = new Gauge({ name: 'sfn_bridge_parked_polls', help: 'GetActivityTask calls in flight', labelNames: ['binding'], registers: [this.registry] });
   readonly outstandingTasks = new Gauge({ name: 'sfn_bridge_outstanding_tasks', help: 'Jobs waiting or active on the binding queue (backpressure input)', labelNames: ['binding'], registers: [this.registry] });
