@@ -174,15 +174,15 @@ describe('bridge failure and output mapping (emulator over HTTP, real Redis, rea
 
   // BullMQ (6.7) JSON.stringifies the return value in Job.moveToCompleted; when that throws, the
   // worker emits 'error' and fails the job with the TypeError (failedReason = its message, stack =
-  // its stack). The relay then sees an ordinary failed job, so the execution fails with TypeError.
+  // its stack). The relay recognises that stack and reports Bridge.OutputNotSerializable.
   it.each([
     ['a BigInt', 'bigint', /BigInt/],
     ['a circular structure', 'circular', /circular/i],
-  ])('fails an execution whose worker returns %s with a clear TypeError, neither hanging nor dropping it', async (_label, kase, message) => {
+  ])('fails an execution whose worker returns %s with Bridge.OutputNotSerializable, neither hanging nor dropping it', async (_label, kase, message) => {
     const { execution, job } = await run({ case: kase });
     expect(await job?.getState()).toBe('failed');
     expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('TypeError');
+    expect(execution.error).toBe('Bridge.OutputNotSerializable');
     expect(execution.cause).toMatch(message);
     expect(workerErrors.some((e) => message.test(e.message))).toBe(true);
   });

@@ -151,3 +151,27 @@ describe('failureOutcome', () => {
     expect(outcome.error.length).toBeLessThanOrEqual(SFN_LIMITS.errorChars);
   });
 });
+
+describe('failureOutcome for a return value BullMQ could not store', () => {
+  const bigintTrace = [
+    'TypeError: Do not know how to serialize a BigInt',
+    '    at JSON.stringify (<anonymous>)',
+    '    at tryCatch (/app/node_modules/bullmq/dist/cjs/utils/index.js:30:19)',
+    '    at /app/node_modules/bullmq/dist/cjs/classes/job.js:424:65',
+    '    at async Worker.handleCompleted (/app/node_modules/bullmq/dist/cjs/classes/worker.js:631:31)',
+  ].join('\n');
+
+  it('reports Bridge.OutputNotSerializable with the JSON error as the reason', () => {
+    const outcome = failureOutcome('Do not know how to serialize a BigInt', [bigintTrace]);
+    expect(outcome).toEqual({
+      kind: 'failure',
+      error: 'Bridge.OutputNotSerializable',
+      cause: expect.stringContaining('Do not know how to serialize a BigInt'),
+    });
+  });
+
+  it('keeps a TypeError thrown by the processor itself as TypeError', () => {
+    const thrown = 'TypeError: amountCents must be a number\n    at chargeCard (/app/worker.js:12:11)';
+    expect(failureOutcome('amountCents must be a number', [thrown])).toMatchObject({ error: 'TypeError' });
+  });
+});

@@ -1,6 +1,6 @@
 import { errorNameFromStack, isPythonTraceback } from './error-name';
 import { SFN_LIMITS } from './limits';
-import { TaskOutcome } from './task-outcome';
+import { bridgeFailure, TaskOutcome } from './task-outcome';
 import { truncateText } from './truncate';
 
 /*
@@ -25,12 +25,20 @@ import { truncateText } from './truncate';
  *    (no other keys) is taken as given, overriding the stack name.
  * 3. Defaults: `error` = `Error`, `cause` = the (decoded) reason or `''`.
  * 4. `error` and `cause` are truncated to 256 and 32,768 characters, with a marker.
+ * A Node job failed by BullMQ itself because its return value is not JSON-encodable becomes
+ * `Bridge.OutputNotSerializable`.
  */
 export function failureOutcome(
   failedReason: string | undefined | null,
   stacktrace: string[] | undefined | null,
 ): TaskOutcome {
   const trace = lastTrace(stacktrace);
+  if (trace !== undefined && isUnserializableReturn(trace)) {
+    return bridgeFailure(
+      'OutputNotSerializable',
+      `The job's return value cannot be encoded as JSON (${failedReason ?? 'TypeError'}); BullMQ failed the job when storing it`,
+    );
+  }
   let reason = typeof failedReason === 'string' ? failedReason : undefined;
   if (reason !== undefined && trace !== undefined && isPythonTraceback(trace)) {
     reason = decodeJsonString(reason) ?? reason;
@@ -44,6 +52,14 @@ export function failureOutcome(
     error: truncateText(error, SFN_LIMITS.errorChars),
     cause: truncateText(cause, SFN_LIMITS.causeChars),
   };
+}
+
+/**
+ * A Node worker returned a value JSON cannot encode (BigInt, a cycle): BullMQ's own
+ * `JSON.stringify` of the return value threw inside `Worker.handleCompleted`, failing the job.
+ */
+function isUnserializableReturn(trace: string): boolean {
+  return trace.startsWith('TypeError') && /\bat JSON\.stringify\b/.test(trace) && trace.includes('handleCompleted');
 }
 
 /** The latest attempt's trace: the last entry that is a non-blank string. */
