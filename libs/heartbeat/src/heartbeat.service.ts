@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, REDIS_CONNECTION, RelayJobData } from '@bridge/queue';
-import { SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { BurstLog, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { Job, Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
@@ -32,7 +32,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
-  private errorBurst = 0;
+  private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
+  private readonly callFailures = new BurstLog(this.logger, 'SendTaskHeartbeat');
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -70,13 +71,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.tick()
-        .then(() => {
-          if (this.errorBurst > 0) this.logger.log(`Heartbeats recovered after ${this.errorBurst} failed pass(es)`);
-          this.errorBurst = 0;
-        })
-        .catch((err: Error) => {
-          if (this.errorBurst++ === 0) this.logger.warn(`Heartbeat pass failed: ${err.message}`);
-        })
+        .then(() => this.passFailures.success())
+        .catch((err: Error) => this.passFailures.failure(err.message))
         .finally(() => this.scheduleTick());
     }, TICK_MS);
   }
@@ -102,6 +98,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
     const result = await this.callbacks.heartbeat(taskToken);
     if (result.ok) {
+      this.callFailures.success();
       this.metrics.heartbeats.inc({ binding, result: 'ok' });
       await this.schedule.reschedule(jobId, Date.now() + interval);
       return;
@@ -118,9 +115,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     this.metrics.heartbeats.inc({ binding, result: 'error' });
-    if (this.errorBurst === 0) {
-      this.logger.warn(`Heartbeat for task ${tokenRef(taskToken)} (${binding}) failed: ${result.name}; retrying`);
-    }
+    this.callFailures.failure(`${result.name} for task ${tokenRef(taskToken)} (${binding}); retrying`);
     await this.schedule.reschedule(jobId, Date.now() + Math.min(interval, RETRY_AFTER_ERROR_MS));
   }
 }

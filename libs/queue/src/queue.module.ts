@@ -3,10 +3,9 @@ import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } 
 import { BridgeConfig } from '@bridge/config';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
-import { BINDING_QUEUES, BridgeQueue, REDIS_CONNECTION } from './queue.constants';
-
-const PRODUCER_CONNECTION = Symbol('PRODUCER_CONNECTION');
+import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
 import { createRedisConnection } from './redis-connection';
+import { RedisErrorLog } from './redis-error-log.service';
 
 /** Name of the flow producer that writes each task's relay + child jobs. */
 export const TASK_FLOW_PRODUCER = 'sfn-bridge-tasks';
@@ -52,6 +51,7 @@ export class QueueModule implements OnApplicationShutdown {
           inject: names.map((n) => getQueueToken(n)),
           useFactory: (...queues: Queue[]) => new Map(queues.map((q) => [q.name, q])),
         },
+        RedisErrorLog,
       ],
       exports: [...bull, REDIS_CONNECTION, BINDING_QUEUES],
     };

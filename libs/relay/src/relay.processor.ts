@@ -4,7 +4,7 @@ import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { HeartbeatSchedule } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, RelayJobData, RelayResult } from '@bridge/queue';
-import { CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { BurstLog, CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { Job } from 'bullmq';
 import { bridgeFailure, TaskOutcome } from './outcome';
 import { RelayRetryableError } from './relay-retryable.error';
@@ -20,6 +20,9 @@ import { ResolvedOutcome, TaskOutcomeResolver } from './task-outcome.resolver';
 @Processor(BridgeQueue.Relay)
 export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(RelayProcessor.name);
+  /** Transient relay failures (throttling, 5xx, resets) log once per burst. */
+  private readonly failures = new BurstLog(this.logger, 'Relaying results to Step Functions');
+  private readonly workerErrors = new BurstLog(this.logger, 'The relay worker');
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -33,6 +36,8 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.relay.concurrency;
+    this.worker.on('error', (err) => this.workerErrors.failure(err.message));
+    this.worker.on('completed', () => this.workerErrors.success());
   }
 
   async process(job: Job<RelayJobData & { cancelled?: string }>): Promise<RelayResult> {
@@ -56,6 +61,7 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
       result = await this.send(taskToken, outcome);
     }
     if (result.ok) {
+      this.failures.success();
       this.observe(job, resolved, outcome.kind);
       if (this.config.log.payloads) {
         const payload = outcome.kind === 'success' ? `output ${outcome.output}` : `error ${outcome.error}: ${outcome.cause}`;
@@ -78,7 +84,7 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
       await this.heartbeats.remove(job.id as string);
       this.logger.error(`${message}; giving up, Step Functions will time the task out`);
     } else {
-      this.logger.warn(`${message}; retrying`);
+      this.failures.failure(`${message}; retrying with backoff`);
     }
     throw new RelayRetryableError(message);
   }

@@ -5,3 +5,4 @@ export * from './backoff';
 export * from './task-token';
 export * from './sfn.module';
 export * from './task-callbacks.service';
+export * from './burst-log';
