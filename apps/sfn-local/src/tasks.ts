@@ -66,7 +66,8 @@ export class Tasks {
       task.heartbeatTimer = setTimeout(() => this.expire(task, 'States.HeartbeatTimeout'), heartbeatSeconds * 1000);
     }
     this.listener.started(task);
-    return `{"taskToken":${JSON.stringify(token)},"input":${JSON.stringify(task.input)}}`;
+    // A token is standard base64 (A-Z a-z 0-9 + / =): nothing to escape, so no JSON.stringify.
+    return `{"taskToken":"${token}","input":${JSON.stringify(task.input)}}`;
   };
 
   /**
