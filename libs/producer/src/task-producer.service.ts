@@ -11,6 +11,8 @@ import { parseTaskInput } from './task-input';
 
 /** Per-try bound on one flow write; the flow producer's connection fails fast while Redis is down. */
 const ADD_TIMEOUT_MS = 5_000;
+/** Even a try that starts at the deadline gets this long (a write to a healthy Redis takes ~1 ms). */
+const MIN_TRY_MS = 250;
 
 export interface TakenTask {
   taskToken: string;
@@ -56,7 +58,8 @@ export class TaskProducer {
         const firstBeat = task.receivedAt + binding.heartbeatSeconds * 1000;
         await withTimeout(
           this.heartbeats.add(jobId, firstBeat).then(() => this.flow.add(flow)),
-          ADD_TIMEOUT_MS,
+          // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
+          Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())),
         );
         this.metrics.tasksEnqueued.inc({ binding: binding.name });
         this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
