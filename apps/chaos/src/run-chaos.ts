@@ -110,6 +110,7 @@ export interface ChaosSummary {
   events: Record<string, number>;
   lostDetail: string[];
   wrongDetail: string[];
+  timeoutLines: string[];
   timeoutDetail: Record<string, number>;
   counters: Pick<SfnLocalCounters, 'calls' | 'errors' | 'faultsFired' | 'closes' | 'duplicateSendTask' | 'heartbeats' | 'pollsAbandoned'>;
   relayOutcomes: Record<string, number>;
@@ -350,7 +351,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         } else {
           const signal = action === 'redis-sigkill' ? 'SIGKILL' : 'SIGTERM';
           await redis.stop(signal, 10_000);
-          await sleep(between(chaosRandom, 1_000, 4_000));
+          await sleep(between(chaosRandom, 500, 2_500));
           await startWithRetry(redis);
           events.push({ at, action, target: 'redis', ms: Date.now() - at });
           log(`[${elapsed()}] ${action}: Redis down for ${Date.now() - at} ms, restarted from AOF`);
@@ -457,6 +458,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const lostDetail: string[] = [];
     const wrongDetail: string[] = [];
     const timeoutDetail: Record<string, number> = {};
+    const timeoutLines: string[] = [];
+    let timeoutsInRedisOutage = 0;
     const relayOutcomes: Record<string, number> = {};
     for (const list of consumers.relayResults.values()) {
       for (const v of list) {
@@ -496,6 +499,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         if (KINDS[rec.input.kind].heartbeat) hbTimeouts++;
         const key = `${rec.input.kind}: ${error || d.status}`;
         timeoutDetail[key] = (timeoutDetail[key] ?? 0) + 1;
+        const [task] = await control.tasks({ executionArn: rec.arn! }).catch(() => []);
+        if (task?.handedOutAt && task.closedAt) {
+          // The silent window that let the clock run out; did a chaos action overlap it?
+          const from = task.lastHeartbeatAt ?? task.handedOutAt;
+          const overlap = events.find((ev) => ev.at <= task.closedAt! && ev.at + ev.ms + 2_000 >= from);
+          if (overlap?.action.startsWith('redis')) timeoutsInRedisOutage++;
+          if (timeoutLines.length < 20) {
+            const beat = task.lastHeartbeatAt ? `last heartbeat ${task.closedAt - task.lastHeartbeatAt} ms before` : 'no heartbeat';
+            const during = overlap ? `; silent window overlaps ${overlap.action} ${overlap.target} (${overlap.ms} ms)` : '';
+            timeoutLines.push(`${rec.input.kind}-${rec.index}: ${error} ${task.closedAt - task.handedOutAt} ms after hand-out to ${task.workerName}; ${beat}${during}; consumer runs ${runs?.invocations ?? 0}`);
+          }
+        }
         continue;
       }
       const e = rec.expected;
@@ -533,7 +548,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       { label: 'failed as the worker said (error + cause)', value: failedAsSaid, rule: 'info' },
       { label: 'ended otherwise than the worker said', value: wrong, rule: 'zero', note: bridgeFailed ? `${bridgeFailed} failed by the bridge (Bridge.*)` : undefined },
       { label: 'lost (never terminal within the bound)', value: lost, rule: 'zero', note: lost ? `${lostInKilledReplica} token(s) held in memory by a SIGKILLed replica` : undefined },
-      { label: 'timed out because of the bridge', value: timeouts, rule: 'zero', note: timeouts ? `${hbTimeouts} heartbeat-needing` : undefined },
+      { label: 'timed out because of the bridge', value: timeouts, rule: 'zero', note: timeouts ? `${hbTimeouts} heartbeat-needing; ${timeoutsInRedisOutage} went silent during a Redis restart` : undefined },
       { label: 'relayed twice: second result accepted', value: secondAccepted, rule: 'zero' },
       {
         label: 'relayed twice: late duplicate attempt rejected',
@@ -553,6 +568,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       events: countEvents,
       lostDetail,
       wrongDetail,
+      timeoutLines,
       timeoutDetail,
       counters: {
         calls: counters.calls,
@@ -625,6 +641,7 @@ export function formatSummary(s: ChaosSummary): string {
     `emulator: closes ${Object.entries(s.counters.closes).map(([k, v]) => `${k} ${v}`).join(', ')}; SendTask* on closed tasks ${s.counters.duplicateSendTask}; heartbeats ${s.counters.heartbeats}`,
   ];
   if (Object.keys(s.timeoutDetail).length) lines.push(`timeouts: ${Object.entries(s.timeoutDetail).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (s.timeoutLines.length) lines.push('timed out (first 20):', ...s.timeoutLines.map((l) => `  ${l}`));
   if (s.lostDetail.length) lines.push('lost (first 50):', ...s.lostDetail.map((l) => `  ${l}`));
   if (s.wrongDetail.length) lines.push('wrong (first 50):', ...s.wrongDetail.map((l) => `  ${l}`));
   lines.push('', s.ok ? 'RESULT: OK' : 'RESULT: FAILED', ...(s.logDir ? [`logs: ${s.logDir}`] : []), '');
