@@ -51,6 +51,25 @@ export class TaskProducer {
     };
     const flow = buildTaskFlow(this.config, binding, jobId, relayData, parseTaskInput(task.input));
     const deadline = Date.now() + this.config.enqueue.retryForMs;
+    // Until the write lands (Redis down: retried for ENQUEUE_RETRY_FOR_MS) the token exists only in
+    // this process, where the heartbeat service cannot see it: heartbeat it from here, or Step
+    // Functions' heartbeat clock, which started at hand-out, runs out during a short outage. A
+    // normal write takes milliseconds, so this timer never fires for it.
+    const keepAlive = setInterval(() => void this.callbacks.heartbeat(task.taskToken), binding.heartbeatSeconds * 1000);
+    try {
+      return await this.write(binding, task, jobId, flow, deadline);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async write(
+    binding: BindingConfig,
+    task: TakenTask,
+    jobId: string,
+    flow: ReturnType<typeof buildTaskFlow>,
+    deadline: number,
+  ): Promise<EnqueueResult> {
     let lastError = '';
     for (let attempt = 0; ; attempt++) {
       try {
