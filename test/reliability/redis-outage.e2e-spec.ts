@@ -40,6 +40,7 @@ describe('Redis stopped and restarted mid-run', () => {
 
   afterAll(async () => {
     if (redis && !redis.running) await redis.start();
+    await waitFor(() => bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 20_000, message: 'the bridge to reconnect' }).catch(() => undefined);
     await worker?.close();
     await bridge?.close();
     await sfnLocal?.close();
@@ -134,5 +135,59 @@ describe('a token taken while Redis is down and not back within ENQUEUE_RETRY_FO
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     expect(Date.now() - started).toBeLessThan(1_500 + 2_500);
     expect(sfnLocal.counters().calls.SendTaskFailure).toBe(1);
+  }, 60_000);
+});
+
+describe('a token taken while Redis is down, Redis back within ENQUEUE_RETRY_FOR_MS', () => {
+  let redis: PrivateRedis;
+  let cleanupRedis: () => Promise<void>;
+  let sfnLocal: SfnLocal;
+  let sfn: SFNClient;
+  let bridge: InProcessBridge;
+  let worker: CountingWorker;
+  let machine: Awaited<ReturnType<typeof createActivityMachine>>;
+  const queue = 'enqretry';
+
+  beforeAll(async () => {
+    ({ redis, cleanup: cleanupRedis } = await startPrivateRedis());
+    sfnLocal = await startSfnLocal({ pollSeconds: 30, quiet: true });
+    sfn = testSfnClient(sfnLocal.url);
+    // HeartbeatSeconds 2: the token must be heartbeated while its write waits for Redis.
+    machine = await createActivityMachine(sfn, 'enqueue-retry', { heartbeatSeconds: 2 });
+    const prefix = uniquePrefix('enqretry');
+    bridge = await startBridge(
+      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 2, heartbeatSeconds: 1 }], {
+        REDIS_URL: redis.url,
+        ENQUEUE_RETRY_FOR_MS: '20000',
+        SHUTDOWN_DRAIN_TIMEOUT_MS: '3000',
+      }),
+    );
+    worker = new CountingWorker(redis.url, queue, prefix);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (redis && !redis.running) await redis.start();
+    await waitFor(() => bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 20_000, message: 'the bridge to reconnect' }).catch(() => undefined);
+    await worker?.close();
+    await bridge?.close();
+    await sfnLocal?.close();
+    sfn?.destroy();
+    await cleanupRedis?.();
+  }, 60_000);
+
+  it('keeps the token alive (heartbeats) while the write is retried, then runs it', async () => {
+    const poller = bridge.app.get(PollerService);
+    const gate = bridge.app.get(CapacityGate);
+    await waitFor(() => poller.status()[0].parkedPolls === 2, { timeoutMs: 10_000, message: 'both polls parked' });
+    await redis.stop('SIGKILL');
+    await waitFor(() => !gate.redisReady(), { timeoutMs: 10_000, message: 'the bridge to see Redis down' });
+    const arn = await startExecution(sfn, machine.stateMachineArn, { n: 7 });
+    // Down for twice the Task's HeartbeatSeconds.
+    await new Promise((r) => setTimeout(r, 4_000));
+    await redis.start();
+    const done = await waitForExecution(sfn, arn, 20_000);
+    expect({ status: done.status, error: done.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+    expect(JSON.parse(done.output!)).toEqual({ n: 7, doubled: 14 });
+    expect(worker.runs.get(7)).toBe(1);
   }, 60_000);
 });
