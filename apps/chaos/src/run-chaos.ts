@@ -262,7 +262,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',
           BRIDGE_BINDINGS: JSON.stringify({ bindings }),
-          LOG_LEVEL: 'info',
+          LOG_LEVEL: process.env.CHAOS_BRIDGE_LOG_LEVEL ?? 'info',
           RELAY_BACKOFF_MS: '100',
           RELAY_ATTEMPTS: '12',
           ENQUEUE_RETRY_FOR_MS: '30000',

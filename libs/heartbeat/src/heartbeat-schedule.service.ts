@@ -4,8 +4,14 @@ import { REDIS_CONNECTION } from '@bridge/queue';
 import IORedis from 'ioredis';
 import { CLAIM_DUE_SCRIPT } from './claim-due.lua';
 import { HeartbeatKeys } from './heartbeat-keys';
+import { LocalHeartbeat, LocalHeartbeats } from './local-heartbeats';
 
-/** How long a claimed heartbeat is reserved for the replica that claimed it. */
+/**
+ * How long a claimed heartbeat is reserved for the replica that claimed it, at most: if that
+ * replica dies, another claims the token after the lease. Capped at half the shortest binding
+ * interval, so a crash delays a heartbeat by at most half an interval (a slow heartbeat may then be
+ * sent twice, which is harmless).
+ */
 export const CLAIM_LEASE_MS = 5_000;
 
 /**
@@ -15,22 +21,41 @@ export const CLAIM_LEASE_MS = 5_000;
 @Injectable()
 export class HeartbeatSchedule {
   readonly keys: HeartbeatKeys;
+  /** This replica's in-memory copy of the tokens it recently enqueued or heartbeated. */
+  readonly local = new LocalHeartbeats();
+  private readonly leaseMs: number;
 
   constructor(
     @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
     @Inject(BRIDGE_CONFIG) config: BridgeConfig,
   ) {
     this.keys = new HeartbeatKeys(config.redis.prefix);
+    this.leaseMs = Math.min(CLAIM_LEASE_MS, ...config.bindings.map((b) => (b.heartbeatSeconds * 1000) / 2));
     this.redis.defineCommand('sfnBridgeClaimDue', { numberOfKeys: 2, lua: CLAIM_DUE_SCRIPT });
   }
 
-  /** Schedules the first heartbeat of a newly taken task (no-op if already scheduled). */
-  async add(jobId: string, dueAt: number): Promise<void> {
+  /**
+   * Schedules the first heartbeat of a newly taken task (no-op if already scheduled). It is
+   * remembered locally first, so it is kept alive even if Redis refuses the write.
+   */
+  async add(jobId: string, dueAt: number, task: Omit<LocalHeartbeat, 'touchedAt' | 'nextDueAt'>): Promise<void> {
+    this.local.remember(jobId, { ...task, nextDueAt: dueAt });
     await this.redis.zadd(this.keys.schedule, 'NX', dueAt, jobId);
   }
 
   async reschedule(jobId: string, dueAt: number): Promise<void> {
+    this.local.touch(jobId, dueAt);
     await this.redis.zadd(this.keys.schedule, 'XX', dueAt, jobId);
+  }
+
+  /** After an outage: re-adds what this replica knows (heals schedule writes Redis lost). */
+  async reseed(): Promise<number> {
+    const entries = this.local.freshEntries();
+    if (entries.length === 0) return 0;
+    const pipeline = this.redis.pipeline();
+    for (const [jobId, entry] of entries) pipeline.zadd(this.keys.schedule, 'NX', entry.nextDueAt, jobId);
+    await pipeline.exec();
+    return entries.length;
   }
 
   /** Makes a scheduled heartbeat due now, at most once per `minIntervalMs` per job (all replicas). */
@@ -42,6 +67,7 @@ export class HeartbeatSchedule {
   }
 
   async remove(jobId: string): Promise<void> {
+    this.local.forget(jobId);
     await this.redis.zrem(this.keys.schedule, jobId);
   }
 
@@ -56,7 +82,7 @@ export class HeartbeatSchedule {
       max,
       ratePerSecond,
       Math.max(1, ratePerSecond),
-      CLAIM_LEASE_MS,
+      this.leaseMs,
     );
   }
 

@@ -3,17 +3,23 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, REDIS_CONNECTION, RelayJobData } from '@bridge/queue';
-import { BurstLog, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { BurstLog, delay, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { Job, Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
 import { TaskCanceller } from './task-canceller.service';
 
 const TICK_MS = 250;
-/** Retry soon (not a whole interval later) after a throttled or failed heartbeat. */
-const RETRY_AFTER_ERROR_MS = 2_000;
+/** How long the loop waits for one pass before ticking again. */
+const PASS_WAIT_MS = 1_000;
+/** Retry soon (half an interval, at most this) after a throttled or failed heartbeat. */
+const RETRY_AFTER_ERROR_MS = 1_000;
 /** Re-check soon when the relay job is being processed (it usually completes in milliseconds). */
 const RELAYING_RECHECK_MS = 1_000;
+/** A relay normally takes milliseconds; one active for longer than this no longer blocks heartbeats. */
+const RELAYING_GRACE_MS = 3_000;
+/** How often the in-memory copy of known tokens drops entries nobody here touched lately. */
+const PRUNE_EVERY_MS = 10_000;
 
 export type CancellableRelayData = RelayJobData & { cancelled?: string };
 
@@ -32,6 +38,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  private redisWasDown = false;
+  private sharedPassInFlight = false;
+  private prunedAt = Date.now();
   private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
   private readonly callFailures = new BurstLog(this.logger, 'SendTaskHeartbeat');
 
@@ -59,7 +68,26 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** One pass: claim what is due (within budget) and heartbeat it. Exposed for tests. */
   async tick(): Promise<number> {
-    if (this.redis.status !== 'ready') return 0;
+    if (this.redis.status !== 'ready') return this.fallbackTick();
+    if (this.sharedPassInFlight) return 0;
+    this.sharedPassInFlight = true;
+    try {
+      return await this.sharedPass();
+    } finally {
+      this.sharedPassInFlight = false;
+    }
+  }
+
+  private async sharedPass(): Promise<number> {
+    if (this.redisWasDown) {
+      const reseeded = await this.schedule.reseed();
+      this.redisWasDown = false;
+      this.logger.log(`Redis is back: heartbeats coordinated through Redis again (${reseeded} known token(s) re-scheduled)`);
+    }
+    if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+      this.schedule.local.prune();
+      this.prunedAt = Date.now();
+    }
     const rate = this.config.heartbeat.ratePerSecond;
     const max = Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2);
     const due = await this.schedule.claimDue(max, rate);
@@ -67,13 +95,50 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     return due.length;
   }
 
+  /**
+   * Redis is unreachable: the shared schedule cannot be read, but Step Functions' clocks keep
+   * running. Heartbeat the tokens this replica knows from memory (uncoordinated: a token known to
+   * two replicas gets two heartbeats while the outage lasts).
+   */
+  private async fallbackTick(): Promise<number> {
+    if (!this.redisWasDown) {
+      this.redisWasDown = true;
+      this.logger.warn(`Redis unreachable: heartbeating the ${this.schedule.local.size} token(s) this replica knows from memory`);
+    }
+    const now = Date.now();
+    const max = Math.max(1, Math.ceil((this.config.heartbeat.ratePerSecond * TICK_MS) / 1000));
+    const due = this.schedule.local.due(now, max);
+    await Promise.all(
+      due.map(async ([jobId, entry]) => {
+        const result = await this.callbacks.heartbeat(entry.taskToken);
+        this.logger.debug(`Heartbeat from memory for task ${tokenRef(entry.taskToken)} (${entry.binding}): ${result.ok ? 'ok' : result.name}`);
+        if (result.ok) {
+          this.metrics.heartbeats.inc({ binding: entry.binding, result: 'ok' });
+          this.schedule.local.touch(jobId, Date.now() + entry.intervalMs);
+        } else if (result.kind === SfnErrorKind.TaskGone) {
+          // Cancelled (or closed) meanwhile; the shared schedule handles it once Redis is back.
+          this.metrics.heartbeats.inc({ binding: entry.binding, result: 'expired' });
+          this.schedule.local.forget(jobId);
+        } else {
+          this.metrics.heartbeats.inc({ binding: entry.binding, result: 'error' });
+          this.schedule.local.touch(jobId, Date.now() + Math.min(entry.intervalMs / 2, RETRY_AFTER_ERROR_MS));
+        }
+      }),
+    );
+    return due.length;
+  }
+
   private scheduleTick(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.tick()
+      const pass = this.tick()
         .then(() => this.passFailures.success())
-        .catch((err: Error) => this.passFailures.failure(err.message))
-        .finally(() => this.scheduleTick());
+        .catch((err: Error) => this.passFailures.failure(err.message));
+      // A shared pass caught by a Redis outage waits for the reconnect (ioredis queues its
+      // commands); the loop does not, so the next tick can fall back to memory meanwhile.
+      const settled = new AbortController();
+      void pass.finally(() => settled.abort());
+      this.running = delay(PASS_WAIT_MS, settled.signal).finally(() => this.scheduleTick());
     }, TICK_MS);
   }
 
@@ -91,11 +156,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
     const { binding, taskToken } = relayJob.data;
     const interval = this.intervals.get(binding) ?? this.config.heartbeat.defaultSeconds * 1000;
-    if ((await relayJob.getState()) === 'active') {
-      // The relay is sending the result right now; a heartbeat would only race it.
+    if (Date.now() - (relayJob.processedOn ?? 0) < RELAYING_GRACE_MS && (await relayJob.getState()) === 'active') {
+      // The relay is sending the result right now; a heartbeat would only race it. (A relay job
+      // active for longer is retrying, or held by a replica that died: keep the task alive.)
       await this.schedule.reschedule(jobId, Date.now() + RELAYING_RECHECK_MS);
       return;
     }
+    this.schedule.local.remember(jobId, { taskToken, binding, intervalMs: interval, nextDueAt: Date.now() + interval });
     const result = await this.callbacks.heartbeat(taskToken);
     if (result.ok) {
       this.callFailures.success();
@@ -116,6 +183,6 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
     this.metrics.heartbeats.inc({ binding, result: 'error' });
     this.callFailures.failure(`${result.name} for task ${tokenRef(taskToken)} (${binding}); retrying`);
-    await this.schedule.reschedule(jobId, Date.now() + Math.min(interval, RETRY_AFTER_ERROR_MS));
+    await this.schedule.reschedule(jobId, Date.now() + Math.min(interval / 2, RETRY_AFTER_ERROR_MS));
   }
 }

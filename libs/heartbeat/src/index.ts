@@ -5,3 +5,4 @@ export * from './task-canceller.service';
 export * from './progress-listener.service';
 export * from './heartbeat-schedule.module';
 export * from './heartbeat.module';
+export * from './local-heartbeats';

@@ -76,7 +76,9 @@ export class TaskProducer {
         // The heartbeat schedule entry goes first: a task in the queue without one could time out.
         const firstBeat = task.receivedAt + binding.heartbeatSeconds * 1000;
         await withTimeout(
-          this.heartbeats.add(jobId, firstBeat).then(() => this.flow.add(flow)),
+          this.heartbeats
+            .add(jobId, firstBeat, { taskToken: task.taskToken, binding: binding.name, intervalMs: binding.heartbeatSeconds * 1000 })
+            .then(() => this.flow.add(flow)),
           // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
           Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())),
         );
@@ -103,6 +105,7 @@ export class TaskProducer {
 
   private async failUnenqueued(binding: BindingConfig, task: TakenTask, reason: string): Promise<void> {
     this.metrics.enqueueFailures.inc({ binding: binding.name });
+    this.heartbeats.local.forget(jobIdForToken(task.taskToken));
     const cause = `The bridge could not write the task to queue "${binding.queue}" within ${this.config.enqueue.retryForMs} ms: ${reason}`.slice(0, 32_768);
     const result = await this.callbacks.failure(task.taskToken, 'Bridge.EnqueueFailed', cause);
     if (result.ok) {

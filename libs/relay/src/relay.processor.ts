@@ -17,7 +17,13 @@ import { ResolvedOutcome, TaskOutcomeResolver } from './task-outcome.resolver';
  * as `expired`, never retried. Relay state lives in Redis, so a crash between a consumer finishing
  * and the relay is recovered by whichever replica picks the job up, exactly once per job lock.
  */
-@Processor(BridgeQueue.Relay)
+/**
+ * Relay jobs take milliseconds, so locks are short: a replica that dies mid-relay has its jobs
+ * picked up by another within ~15 s (not BullMQ's default 30-60 s), and a job may stall many times
+ * (replica after replica killed) without being failed: a repeated relay is answered TaskTimedOut
+ * and closed as expired, never sent twice.
+ */
+@Processor(BridgeQueue.Relay, { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 20 })
 export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(RelayProcessor.name);
   /** Transient relay failures (throttling, 5xx, resets) log once per burst. */
