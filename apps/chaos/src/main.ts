@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ALL_ACTIONS, ChaosAction, DEFAULT_OPTIONS } from './chaos-options';
 import { killAllChildren } from './processes';
-import { ALL_ACTIONS, ChaosAction, DEFAULT_OPTIONS, formatSummary, runChaos } from './run-chaos';
+import { runChaos } from './run-chaos';
+import { formatSummary } from './summary-table';
 import { Kind, KINDS } from './workload';
 
 const HELP = `Usage: npm run chaos -- [options]

@@ -1,0 +1,8 @@
+import { resolve } from 'node:path';
+
+/** The repository root: the built bridge and emulator are run from its dist/. */
+export const ROOT = resolve(__dirname, '../../..');
+/** BullMQ key prefix of every queue in a chaos run. */
+export const PREFIX = 'chaos';
+/** The bridge's relay queue (results on their way back to Step Functions). */
+export const RELAY_QUEUE = 'sfn-bridge-relay';

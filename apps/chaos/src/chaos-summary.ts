@@ -1,0 +1,26 @@
+import type { SfnLocalCounters } from '../../sfn-local/src/counters';
+import type { ChaosOptions } from './chaos-options';
+
+export interface ChaosRow {
+  label: string;
+  value: number;
+  /** 'zero': must be 0 (fails the run); 'info': reported. */
+  rule: 'zero' | 'info';
+  note?: string;
+}
+
+/** The run's verdict: printed as a table and written by `--report` as JSON. */
+export interface ChaosSummary {
+  ok: boolean;
+  seconds: number;
+  options: Omit<ChaosOptions, 'log'>;
+  rows: ChaosRow[];
+  events: Record<string, number>;
+  lostDetail: string[];
+  wrongDetail: string[];
+  timeoutLines: string[];
+  timeoutDetail: Record<string, number>;
+  counters: Pick<SfnLocalCounters, 'calls' | 'errors' | 'faultsFired' | 'closes' | 'duplicateSendTask' | 'heartbeats' | 'pollsAbandoned'>;
+  relayOutcomes: Record<string, number>;
+  logDir?: string;
+}

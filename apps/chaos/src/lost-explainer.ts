@@ -1,0 +1,37 @@
+import IORedis from 'ioredis';
+import type { SfnLocalControl } from '../../sfn-local/src/control-client';
+import { PREFIX, RELAY_QUEUE } from './chaos-constants';
+import type { KillRecord } from './chaos-monkey';
+import type { ExecRecord } from './workload-driver';
+
+/**
+ * Why an execution is still RUNNING: where its task token went (emulator task record, the child
+ * and relay jobs in Redis, the replica it was handed to and whether that replica was killed).
+ */
+export async function explainLost(
+  rec: ExecRecord,
+  control: SfnLocalControl,
+  redis: IORedis,
+  queue: string,
+  kills: KillRecord[],
+): Promise<{ text: string; inKilledReplica: boolean }> {
+  const [task] = await control.tasks({ executionArn: rec.arn! });
+  if (!task) return { text: 'no task record', inKilledReplica: false };
+  if (task.status === 'pending') return { text: 'task never handed out (no poll took it)', inKilledReplica: false };
+  const hash = task.tokenHash!;
+  const [child, relay] = await Promise.all([
+    redis.hget(`${PREFIX}:${queue}:${hash}`, 'finishedOn').then((v) => v, () => null),
+    redis.exists(`${PREFIX}:${RELAY_QUEUE}:${hash}`).then((v) => v, () => 0),
+  ]);
+  const childExists = await redis.exists(`${PREFIX}:${queue}:${hash}`).then((v) => v, () => 0);
+  const kill = kills.find((k) => k.workerName === task.workerName);
+  const since = kill && task.handedOutAt ? kill.at - task.handedOutAt : undefined;
+  const where = `handed to ${task.workerName}${since !== undefined ? ` ${since} ms before its ${kill!.signal}` : ''}`;
+  if (!childExists && !relay) {
+    // Handed out shortly before the SIGKILL (or in the instant the dying process's sockets were
+    // still open): the token was only in that process's memory. Nothing can save it.
+    const inKilled = !!kill && kill.signal === 'SIGKILL' && since !== undefined && since >= -2_000 && since < 35_000;
+    return { text: `${task.status}, ${where}; no job in Redis (token never written)`, inKilledReplica: inKilled };
+  }
+  return { text: `${task.status}, ${where}; child ${childExists ? (child ? 'finished' : 'not finished') : 'missing'}, relay ${relay ? 'present' : 'missing'}`, inKilledReplica: false };
+}

@@ -1,0 +1,162 @@
+import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import IORedis from 'ioredis';
+import type { SfnLocalControl } from '../../sfn-local/src/control-client';
+import type { SfnLocalCounters } from '../../sfn-local/src/counters';
+import { mapLimit } from './async-utils';
+import type { ChaosMonkey } from './chaos-monkey';
+import type { Consumers } from './consumers';
+import { explainLost } from './lost-explainer';
+import { tallyRelayOutcomes } from './relay-outcomes';
+import { MachineRef, machineOf } from './sfn-resources';
+import { KINDS, BindingKey } from './workload';
+import type { ExecRecord } from './workload-driver';
+
+const TIMEOUT_ERRORS = new Set(['States.Timeout', 'States.HeartbeatTimeout']);
+
+/** What became of the started executions, as counts and (bounded) detail lines. */
+export interface ChaosTally {
+  started: number;
+  succeeded: number;
+  failedAsSaid: number;
+  lost: number;
+  lostInKilledReplica: number;
+  wrong: number;
+  bridgeFailed: number;
+  timeouts: number;
+  hbTimeouts: number;
+  timeoutsInRedisOutage: number;
+  secondAccepted: number;
+  dupJobs: number;
+  dupRuns: number;
+  lateDup: number;
+  lostDetail: string[];
+  wrongDetail: string[];
+  timeoutDetail: Record<string, number>;
+  timeoutLines: string[];
+  relayOutcomes: Record<string, number>;
+  counters: SfnLocalCounters;
+}
+
+export interface CollectContext {
+  sfn: SFNClient;
+  control: SfnLocalControl;
+  redisUrl: string;
+  consumers: Consumers;
+  machines: Map<BindingKey, MachineRef>;
+  /** The executions StartExecution accepted. */
+  started: ExecRecord[];
+  monkey: ChaosMonkey;
+}
+
+async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/**
+ * Reads every started execution's end (Describe + history), the emulator's counters, the
+ * consumers' run counts and the relay outcomes, and sorts each execution: as the worker said,
+ * otherwise, lost (explained), timed out (attributed to a chaos action when one overlaps).
+ */
+export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
+  const { sfn, control, consumers, started: startedRecs } = ctx;
+  const { events, kills } = ctx.monkey;
+  const described = await mapLimit(startedRecs, 16, (r) => sfn.send(new DescribeExecutionCommand({ executionArn: r.arn! })));
+  const histories = await mapLimit(startedRecs, 16, (r) => historyOf(sfn, r.arn!));
+  const counters = await control.counters();
+  const probe = new IORedis(ctx.redisUrl, { maxRetriesPerRequest: 3 });
+
+  const t: ChaosTally = {
+    started: startedRecs.length,
+    succeeded: 0,
+    failedAsSaid: 0,
+    lost: 0,
+    lostInKilledReplica: 0,
+    wrong: 0,
+    bridgeFailed: 0,
+    timeouts: 0,
+    hbTimeouts: 0,
+    timeoutsInRedisOutage: 0,
+    secondAccepted: 0,
+    dupJobs: 0,
+    dupRuns: 0,
+    lateDup: 0,
+    lostDetail: [],
+    wrongDetail: [],
+    timeoutDetail: {},
+    timeoutLines: [],
+    relayOutcomes: tallyRelayOutcomes(consumers.relayResults),
+    counters,
+  };
+
+  for (let i = 0; i < startedRecs.length; i++) {
+    const rec = startedRecs[i];
+    const d: DescribeExecutionCommandOutput = described[i];
+    const hist = histories[i];
+    const accepted = hist.filter((e) => e.type === 'ActivitySucceeded' || e.type === 'ActivityFailed').length;
+    if (accepted > 1) t.secondAccepted++;
+    const runs = consumers.runs.get(rec.input.id);
+    if (runs && runs.jobIds.size > 1) t.dupJobs++;
+    if (runs && (runs.invocations > rec.expected.invocations || runs.overlapping > 0)) t.dupRuns++;
+    const relayed = [...(runs?.jobIds ?? [])].flatMap((id) => consumers.relayResults.get(id) ?? []);
+    const expiredRelay = relayed.some((v) => v.includes('"expired"'));
+
+    if (d.status === 'RUNNING') {
+      t.lost++;
+      const why = await explainLost(rec, control, probe, machineOf(ctx.machines, rec.input.kind).queue, kills);
+      if (why.inKilledReplica) t.lostInKilledReplica++;
+      if (t.lostDetail.length < 50) t.lostDetail.push(`${rec.input.kind}-${rec.index}: ${why.text}`);
+      continue;
+    }
+    const error = d.error ?? '';
+    if (TIMEOUT_ERRORS.has(error) || d.status === 'TIMED_OUT') {
+      t.timeouts++;
+      if (KINDS[rec.input.kind].heartbeat) t.hbTimeouts++;
+      const key = `${rec.input.kind}: ${error || d.status}`;
+      t.timeoutDetail[key] = (t.timeoutDetail[key] ?? 0) + 1;
+      const [task] = await control.tasks({ executionArn: rec.arn! }).catch(() => []);
+      if (task?.handedOutAt && task.closedAt) {
+        // The silent window that let the clock run out; did a chaos action overlap it?
+        const from = task.lastHeartbeatAt ?? task.handedOutAt;
+        const overlap = events.find((ev) => ev.at <= task.closedAt! && ev.at + ev.ms + 2_000 >= from);
+        if (overlap?.action.startsWith('redis')) t.timeoutsInRedisOutage++;
+        if (t.timeoutLines.length < 20) {
+          const beat = task.lastHeartbeatAt ? `last heartbeat ${task.closedAt - task.lastHeartbeatAt} ms before` : 'no heartbeat';
+          const during = overlap ? `; silent window overlaps ${overlap.action} ${overlap.target} (${overlap.ms} ms)` : '';
+          t.timeoutLines.push(`${rec.input.kind}-${rec.index}: ${error} ${task.closedAt - task.handedOutAt} ms after hand-out to ${task.workerName}; ${beat}${during}; consumer runs ${runs?.invocations ?? 0}`);
+        }
+      }
+      continue;
+    }
+    const e = rec.expected;
+    let matches = d.status === e.status;
+    if (matches && e.status === 'SUCCEEDED') {
+      try {
+        const out = JSON.parse(d.output ?? 'null') as { id?: string; kind?: string };
+        matches = out?.id === rec.input.id && out?.kind === rec.input.kind;
+      } catch {
+        matches = false;
+      }
+    }
+    if (matches && e.status === 'FAILED') matches = error === e.error && d.cause === e.cause;
+    if (matches) {
+      if (e.status === 'SUCCEEDED') t.succeeded++;
+      else t.failedAsSaid++;
+      if (expiredRelay) t.lateDup++;
+    } else {
+      t.wrong++;
+      if (error.startsWith('Bridge.')) t.bridgeFailed++;
+      if (t.wrongDetail.length < 50) {
+        t.wrongDetail.push(`${rec.input.kind}-${rec.index}: expected ${e.status} ${e.error ?? ''}, got ${d.status} ${error} ${(d.cause ?? d.output ?? '').slice(0, 120)}`);
+      }
+    }
+  }
+  await probe.quit().catch(() => probe.disconnect());
+  return t;
+}

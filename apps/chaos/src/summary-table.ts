@@ -1,0 +1,28 @@
+import type { ChaosSummary } from './chaos-summary';
+
+/** The table printed at the end. */
+export function formatSummary(s: ChaosSummary): string {
+  const width = Math.max(...s.rows.map((r) => r.label.length));
+  const lines = [
+    '',
+    `chaos run: ${s.options.executions} executions requested, ${s.options.replicas} bridge replica(s), seed ${s.options.seed}, ${s.seconds.toFixed(0)} s`,
+    `chaos actions: ${Object.entries(s.events).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; faults fired: ${Object.entries(s.counters.faultsFired).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    '',
+    `  ${'metric'.padEnd(width)}  ${'count'.padStart(6)}  rule`,
+    `  ${'-'.repeat(width)}  ------  ----`,
+    ...s.rows.map((r) => {
+      const bad = r.rule === 'zero' && r.value !== 0;
+      return `  ${r.label.padEnd(width)}  ${String(r.value).padStart(6)}  ${r.rule === 'zero' ? (bad ? 'MUST BE 0' : 'must be 0') : 'reported'}${r.note ? `  (${r.note})` : ''}`;
+    }),
+    '',
+    `relay job outcomes: ${Object.entries(s.relayOutcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `emulator: calls ${Object.entries(s.counters.calls).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `emulator: closes ${Object.entries(s.counters.closes).map(([k, v]) => `${k} ${v}`).join(', ')}; SendTask* on closed tasks ${s.counters.duplicateSendTask}; heartbeats ${s.counters.heartbeats}`,
+  ];
+  if (Object.keys(s.timeoutDetail).length) lines.push(`timeouts: ${Object.entries(s.timeoutDetail).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (s.timeoutLines.length) lines.push('timed out (first 20):', ...s.timeoutLines.map((l) => `  ${l}`));
+  if (s.lostDetail.length) lines.push('lost (first 50):', ...s.lostDetail.map((l) => `  ${l}`));
+  if (s.wrongDetail.length) lines.push('wrong (first 50):', ...s.wrongDetail.map((l) => `  ${l}`));
+  lines.push('', s.ok ? 'RESULT: OK' : 'RESULT: FAILED', ...(s.logDir ? [`logs: ${s.logDir}`] : []), '');
+  return lines.join('\n');
+}
