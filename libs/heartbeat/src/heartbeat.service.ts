@@ -7,11 +7,16 @@ import { BurstLog, delay, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/
 import { Job, Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
+import { LocalHeartbeat } from './local-heartbeats';
 import { TaskCanceller } from './task-canceller.service';
 
 const TICK_MS = 250;
 /** How long the loop waits for one pass before ticking again. */
 const PASS_WAIT_MS = 1_000;
+/** SendTaskHeartbeat calls in flight at once from memory (Redis down). */
+const MAX_FALLBACK_IN_FLIGHT = 256;
+/** Share of the heartbeat budget the bindings' worst case may use (the rest absorbs retries). */
+const BUDGET_HEADROOM = 0.6;
 /** Retry soon (half an interval, at most this) after a throttled or failed heartbeat. */
 const RETRY_AFTER_ERROR_MS = 1_000;
 /** Re-check soon when the relay job is being processed (it usually completes in milliseconds). */
@@ -40,6 +45,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private stopped = false;
   private redisWasDown = false;
   private sharedPassInFlight = false;
+  private fallbackInFlight = 0;
   private prunedAt = Date.now();
   private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
   private readonly callFailures = new BurstLog(this.logger, 'SendTaskHeartbeat');
@@ -57,7 +63,20 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   onApplicationBootstrap(): void {
+    this.warnIfBudgetTooSmall();
     this.scheduleTick();
+  }
+
+  /** Outstanding tokens (at most maxPending per binding) must fit the heartbeat budget. */
+  private warnIfBudgetTooSmall(): void {
+    const demand = this.config.bindings.reduce((sum, b) => sum + (b.maxPending + b.pollers) / b.heartbeatSeconds, 0);
+    const budget = this.config.heartbeat.ratePerSecond;
+    if (demand > budget * BUDGET_HEADROOM) {
+      this.logger.warn(
+        `The bindings can hold tokens needing up to ${Math.ceil(demand)} heartbeats/s, above ${BUDGET_HEADROOM * 100}% of ` +
+          `HEARTBEAT_RATE_PER_SECOND=${budget}: lower maxPending, raise heartbeatSeconds or raise the budget`,
+      );
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -100,32 +119,36 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
    * running. Heartbeat the tokens this replica knows from memory (uncoordinated: a token known to
    * two replicas gets two heartbeats while the outage lasts).
    */
-  private async fallbackTick(): Promise<number> {
+  private fallbackTick(): number {
     if (!this.redisWasDown) {
       this.redisWasDown = true;
       this.logger.warn(`Redis unreachable: heartbeating the ${this.schedule.local.size} token(s) this replica knows from memory`);
     }
     const now = Date.now();
-    const max = Math.max(1, Math.ceil((this.config.heartbeat.ratePerSecond * TICK_MS) / 1000));
-    const due = this.schedule.local.due(now, max);
-    await Promise.all(
-      due.map(async ([jobId, entry]) => {
-        const result = await this.callbacks.heartbeat(entry.taskToken);
-        this.logger.debug(`Heartbeat from memory for task ${tokenRef(entry.taskToken)} (${entry.binding}): ${result.ok ? 'ok' : result.name}`);
-        if (result.ok) {
-          this.metrics.heartbeats.inc({ binding: entry.binding, result: 'ok' });
-          this.schedule.local.touch(jobId, Date.now() + entry.intervalMs);
-        } else if (result.kind === SfnErrorKind.TaskGone) {
-          // Cancelled (or closed) meanwhile; the shared schedule handles it once Redis is back.
-          this.metrics.heartbeats.inc({ binding: entry.binding, result: 'expired' });
-          this.schedule.local.forget(jobId);
-        } else {
-          this.metrics.heartbeats.inc({ binding: entry.binding, result: 'error' });
-          this.schedule.local.touch(jobId, Date.now() + Math.min(entry.intervalMs / 2, RETRY_AFTER_ERROR_MS));
-        }
-      }),
-    );
+    const budget = Math.ceil((this.config.heartbeat.ratePerSecond * TICK_MS) / 1000);
+    const due = this.schedule.local.due(now, Math.min(budget, MAX_FALLBACK_IN_FLIGHT - this.fallbackInFlight));
+    for (const [jobId, entry] of due) {
+      // Not due again while its call is in flight; calls overlap ticks instead of blocking them.
+      this.schedule.local.touch(jobId, now + entry.intervalMs);
+      this.fallbackInFlight++;
+      void this.fallbackBeat(jobId, entry).finally(() => this.fallbackInFlight--);
+    }
     return due.length;
+  }
+
+  private async fallbackBeat(jobId: string, entry: LocalHeartbeat): Promise<void> {
+    const result = await this.callbacks.heartbeat(entry.taskToken);
+    this.logger.debug(`Heartbeat from memory for task ${tokenRef(entry.taskToken)} (${entry.binding}): ${result.ok ? 'ok' : result.name}`);
+    if (result.ok) {
+      this.metrics.heartbeats.inc({ binding: entry.binding, result: 'ok' });
+    } else if (result.kind === SfnErrorKind.TaskGone) {
+      // Closed or cancelled meanwhile; the shared schedule handles it once Redis is back.
+      this.metrics.heartbeats.inc({ binding: entry.binding, result: 'expired' });
+      this.schedule.local.forget(jobId);
+    } else {
+      this.metrics.heartbeats.inc({ binding: entry.binding, result: 'error' });
+      this.schedule.local.touch(jobId, Date.now() + Math.min(entry.intervalMs / 2, RETRY_AFTER_ERROR_MS));
+    }
   }
 
   private scheduleTick(): void {
