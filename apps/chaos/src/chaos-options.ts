@@ -19,6 +19,8 @@ export interface ChaosOptions {
   kinds: Kind[];
   heartbeatWorkMs: [number, number];
   taskTimeoutSeconds: number;
+  /** HeartbeatSeconds of the heartbeat-needing Task state (the bridge heartbeats every 1 s). */
+  taskHeartbeatSeconds: number;
   /** Give up waiting when no execution ended for this long after the chaos stopped. */
   stallSeconds: number;
   keep: boolean;
@@ -37,6 +39,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   kinds: Object.keys(KINDS) as Kind[],
   heartbeatWorkMs: [4_000, 8_000],
   taskTimeoutSeconds: 300,
+  taskHeartbeatSeconds: 5,
   stallSeconds: 90,
   keep: false,
   log: (line) => process.stderr.write(`${line}\n`),

@@ -16,6 +16,7 @@ const HELP = `Usage: npm run chaos -- [options]
   --actions LIST     comma list of ${ALL_ACTIONS.join(', ')}, or none (default all)
   --no-faults        no throttling / 5xx / dropped connections at the emulator
   --kinds LIST       workload kinds (default all: ${Object.keys(KINDS).join(', ')})
+  --task-heartbeat-seconds S   HeartbeatSeconds of the heartbeat-needing Task state (default ${DEFAULT_OPTIONS.taskHeartbeatSeconds}; the bridge heartbeats it every 1 s)
   --report FILE      also write the summary as JSON
   --keep             keep the temporary directory (logs, AOF) even when the run passes
 Needs the built bridge and emulator (npm run build) and /usr/bin/redis-server. Exit 1 when any
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
       actions: { type: 'string' },
       'no-faults': { type: 'boolean' },
       kinds: { type: 'string' },
+      'task-heartbeat-seconds': { type: 'string' },
       report: { type: 'string' },
       keep: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
     actions: list<ChaosAction>('actions', values.actions, ALL_ACTIONS) ?? DEFAULT_OPTIONS.actions,
     faults: !values['no-faults'],
     kinds: kinds && kinds.length ? kinds : DEFAULT_OPTIONS.kinds,
+    taskHeartbeatSeconds: int('task-heartbeat-seconds', values['task-heartbeat-seconds'], DEFAULT_OPTIONS.taskHeartbeatSeconds, 2),
     keep: values.keep ?? false,
   });
   process.stdout.write(formatSummary(summary));

@@ -52,7 +52,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     log(`chaos: redis ${redis.url} (AOF in ${dir}), sfn-local ${sfnUrl}, seed ${opts.seed}`);
 
     // --- Activities, state machines, bindings; consumers (in this process); bridge replicas ------
-    const { usedBindings, machines, bindings } = await createSfnResources(sfn, opts.kinds, opts.taskTimeoutSeconds);
+    const { usedBindings, machines, bindings } = await createSfnResources(sfn, opts.kinds, opts.taskTimeoutSeconds, opts.taskHeartbeatSeconds);
     consumers = new Consumers(redis.url, PREFIX);
     consumers.start(
       usedBindings.map((key) => ({ queue: machines.get(key)!.queue, plan: BINDINGS[key] })),

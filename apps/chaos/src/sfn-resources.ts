@@ -31,7 +31,12 @@ export function machineOf(machines: Map<BindingKey, MachineRef>, kind: Kind): Ma
 }
 
 /** Creates an activity and a state machine per binding the workload kinds use, and the bridge's bindings. */
-export async function createSfnResources(sfn: SFNClient, kinds: Kind[], taskTimeoutSeconds: number): Promise<SfnResources> {
+export async function createSfnResources(
+  sfn: SFNClient,
+  kinds: Kind[],
+  taskTimeoutSeconds: number,
+  taskHeartbeatSeconds: number,
+): Promise<SfnResources> {
   const usedBindings = [...new Set(kinds.map((k) => KINDS[k].binding))];
   const machines = new Map<BindingKey, MachineRef>();
   for (const key of usedBindings) {
@@ -44,7 +49,7 @@ export async function createSfnResources(sfn: SFNClient, kinds: Kind[], taskTime
           Type: 'Task',
           Resource: activityArn,
           TimeoutSeconds: taskTimeoutSeconds,
-          ...(plan.taskHeartbeatSeconds ? { HeartbeatSeconds: plan.taskHeartbeatSeconds } : {}),
+          ...(plan.taskHeartbeat ? { HeartbeatSeconds: taskHeartbeatSeconds } : {}),
           End: true,
         },
       },

@@ -15,8 +15,8 @@ export interface BindingPlan {
   backoff?: { type: 'fixed' | 'exponential'; delay: number };
   /** Bridge heartbeat interval for the binding (undefined: HEARTBEAT_DEFAULT_SECONDS). */
   heartbeatSeconds?: number;
-  /** The Task state's HeartbeatSeconds (undefined: none). */
-  taskHeartbeatSeconds?: number;
+  /** The Task state sets HeartbeatSeconds (its value: --task-heartbeat-seconds). */
+  taskHeartbeat?: boolean;
   /** Consumer concurrency (in-process BullMQ worker). */
   concurrency: number;
 }
@@ -25,7 +25,7 @@ export const BINDINGS: Record<BindingKey, BindingPlan> = {
   quick: { key: 'quick', pollers: 8, maxPending: 300, attempts: 1, concurrency: 32 },
   slow: { key: 'slow', pollers: 4, maxPending: 200, attempts: 1, concurrency: 100 },
   flaky: { key: 'flaky', pollers: 4, maxPending: 200, attempts: 3, backoff: { type: 'fixed', delay: 150 }, concurrency: 32 },
-  hb: { key: 'hb', pollers: 4, maxPending: 400, attempts: 1, heartbeatSeconds: 1, taskHeartbeatSeconds: 3, concurrency: 300 },
+  hb: { key: 'hb', pollers: 4, maxPending: 150, attempts: 1, heartbeatSeconds: 1, taskHeartbeat: true, concurrency: 150 },
 };
 
 export const KINDS: Record<Kind, { binding: BindingKey; weight: number; heartbeat: boolean }> = {
