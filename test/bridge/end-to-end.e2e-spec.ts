@@ -1,9 +1,10 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Job, Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
+import { SfnLocal } from '../../apps/sfn-local/src';
+import { bridgeEnv, startBridge } from '../support/bridge';
+import { BridgeFixture } from '../support/bridge-fixture';
+import { cleanupPrefix } from '../support/redis';
 import { duplicateRelays } from '../support/relay-counters';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
 
@@ -11,35 +12,21 @@ import { createActivityMachine, startExecution, testSfnClient, waitForExecution 
 const { chargeCard } = require('../../examples/node-worker/payment-processor');
 
 describe('bridge end to end (emulator over HTTP, real Redis, real BullMQ worker)', () => {
+  let fx: BridgeFixture;
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
   let prefix: string;
-  let bridge: InProcessBridge;
-  let worker: Worker;
   let connection: IORedis;
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
   const queue = 'payments';
 
   beforeAll(async () => {
-    sfnLocal = await startSfnLocal({ pollSeconds: 2, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    prefix = uniquePrefix('e2e');
-    machine = await createActivityMachine(sfn, 'charge-card');
-    bridge = await startBridge(
-      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 16, maxPending: 1000 }]),
-    );
-    connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-    worker = new Worker(queue, chargeCard, { connection, prefix, concurrency: 50 });
+    fx = await BridgeFixture.start({ label: 'e2e', activity: 'charge-card', queue, binding: { pollers: 16, maxPending: 1000 } });
+    ({ sfnLocal, sfn, prefix, connection, machine } = fx);
+    fx.worker(chargeCard, { concurrency: 50 });
   });
 
-  afterAll(async () => {
-    await worker?.close();
-    await bridge?.close();
-    await connection?.quit();
-    await sfnLocal?.close();
-    sfn?.destroy();
-    await cleanupPrefix(prefix);
-  });
+  afterAll(() => fx?.close());
 
   it('ends 500 executions as the worker said: output on success, error name and message on failure', async () => {
     const inputs = Array.from({ length: 500 }, (_, i) => ({
