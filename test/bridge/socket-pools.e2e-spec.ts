@@ -1,10 +1,8 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { Job, Queue, Worker } from 'bullmq';
-import IORedis from 'ioredis';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
-import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { Job, Queue } from 'bullmq';
+import { SfnLocal } from '../../apps/sfn-local/src';
+import { BridgeFixture } from '../support/bridge-fixture';
+import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -19,39 +17,26 @@ const HOLD_SECONDS = 30;
 const EXECUTIONS = 5;
 
 describe('bridge with more parked polls than the SDK default socket pool', () => {
+  let fx: BridgeFixture;
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
-  let prefix: string;
-  let bridge: InProcessBridge;
-  let worker: Worker;
   let childQueue: Queue;
-  let connection: IORedis;
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
-  const queue = 'pools';
 
   beforeAll(async () => {
-    sfnLocal = await startSfnLocal({ pollSeconds: HOLD_SECONDS, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    prefix = uniquePrefix('pools');
-    machine = await createActivityMachine(sfn, 'pools');
-    bridge = await startBridge(
-      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: POLLERS, maxPending: 500 }]),
-    );
-    connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-    worker = new Worker(queue, async (job) => ({ done: job.data.n }), { connection, prefix, concurrency: 8 });
-    childQueue = new Queue(queue, { connection, prefix });
+    // The emulator answers parked polls on close, so the bridge's drain need not wait 30 s.
+    fx = await BridgeFixture.start({
+      label: 'pools',
+      binding: { pollers: POLLERS, maxPending: 500 },
+      pollSeconds: HOLD_SECONDS,
+      closeEmulatorFirst: true,
+    });
+    ({ sfnLocal, sfn, machine } = fx);
+    fx.worker(async (job) => ({ done: job.data.n }), { concurrency: 8 });
+    childQueue = fx.openQueue();
   });
 
-  afterAll(async () => {
-    await worker?.close();
-    await childQueue?.close();
-    // The emulator answers parked polls on close, so the bridge's drain need not wait 30 s.
-    await sfnLocal?.close();
-    await bridge?.close();
-    await connection?.quit();
-    sfn?.destroy();
-    if (prefix) await cleanupPrefix(prefix);
-  });
+  afterAll(() => fx?.close());
 
   it(`parks all ${POLLERS} polls at once (more than the SDK's 50 default sockets)`, async () => {
     await waitFor(() => sfnLocal.counters().parkedPollsByArn[machine.activityArn] === POLLERS, {
