@@ -1,10 +1,9 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { Job, Worker } from 'bullmq';
-import IORedis from 'ioredis';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
-import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { Job } from 'bullmq';
+import { SfnLocal } from '../../apps/sfn-local/src';
+import { InProcessBridge } from '../support/bridge';
+import { BridgeFixture } from '../support/bridge-fixture';
+import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 import { waitFor } from '../support/wait-for';
 import { get, sample } from './ops-http';
 
@@ -13,39 +12,25 @@ class PaymentDeclined extends Error {
 }
 
 describe('/metrics', () => {
+  let fx: BridgeFixture;
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
-  let connection: IORedis;
   let bridge: InProcessBridge;
-  let worker: Worker;
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
-  const prefix = uniquePrefix('metrics');
-  const queue = 'metrics-payments';
 
   beforeAll(async () => {
-    sfnLocal = await startSfnLocal({ pollSeconds: 1, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-    machine = await createActivityMachine(sfn, 'metrics-pay');
-    bridge = await startBridge(bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 4 }]));
-    worker = new Worker(
-      queue,
+    fx = await BridgeFixture.start({ label: 'metrics', activity: 'metrics-pay', queue: 'metrics-payments', binding: { pollers: 4 }, pollSeconds: 1 });
+    ({ sfnLocal, sfn, bridge, machine } = fx);
+    fx.worker(
       async (job: Job<{ n: number }>) => {
         if (job.data.n % 3 === 0) throw new PaymentDeclined(`order ${job.data.n} declined`);
         return { n: job.data.n };
       },
-      { connection, prefix, concurrency: 10 },
+      { concurrency: 10 },
     );
   });
 
-  afterAll(async () => {
-    await worker?.close();
-    await bridge?.close();
-    await connection?.quit();
-    await sfnLocal?.close();
-    sfn?.destroy();
-    await cleanupPrefix(prefix);
-  });
+  afterAll(() => fx?.close());
 
   const scrape = async () => {
     const res = await get(`${bridge.url}/metrics`);
