@@ -1,38 +1,25 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
-import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { SfnLocal } from '../../apps/sfn-local/src';
+import { BridgeFixture } from '../support/bridge-fixture';
+import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 import { waitFor } from '../support/wait-for';
 
 describe('backpressure: tasks wait in Step Functions, not in Redis', () => {
+  let fx: BridgeFixture;
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
   let connection: IORedis;
   let prefix: string;
-  let bridge: InProcessBridge;
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
 
   beforeAll(async () => {
-    sfnLocal = await startSfnLocal({ pollSeconds: 2, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-    prefix = uniquePrefix('bp');
-    machine = await createActivityMachine(sfn, 'bp');
-    bridge = await startBridge(
-      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue: 'bp', pollers: 3, maxPending: 5, heartbeatSeconds: 5 }]),
-    );
+    fx = await BridgeFixture.start({ label: 'bp', binding: { pollers: 3, maxPending: 5, heartbeatSeconds: 5 } });
+    ({ sfnLocal, sfn, connection, prefix, machine } = fx);
   });
 
-  afterAll(async () => {
-    await bridge.close();
-    await connection.quit();
-    await sfnLocal.close();
-    sfn.destroy();
-    await cleanupPrefix(prefix);
-  });
+  afterAll(() => fx?.close());
 
   it('stops polling at maxPending and resumes as consumers finish jobs', async () => {
     const arns = await Promise.all(Array.from({ length: 12 }, (_, i) => startExecution(sfn, machine.stateMachineArn, { i })));
