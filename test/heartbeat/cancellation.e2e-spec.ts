@@ -1,43 +1,30 @@
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { Job, Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
+import { SfnLocal } from '../../apps/sfn-local/src';
 import { BridgeQueue } from '../../libs/queue/src';
-import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
-import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { BridgeFixture } from '../support/bridge-fixture';
+import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 import { waitFor } from '../support/wait-for';
 
 describe('cancellation: an execution that is gone takes its job with it', () => {
+  let fx: BridgeFixture;
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
   let connection: IORedis;
   let prefix: string;
-  let bridge: InProcessBridge;
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
   let queue: Queue;
   let relay: Queue;
 
   beforeAll(async () => {
-    sfnLocal = await startSfnLocal({ pollSeconds: 2, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-    prefix = uniquePrefix('cancel');
-    machine = await createActivityMachine(sfn, 'cancel', { heartbeatSeconds: 30, timeoutSeconds: 120 });
-    bridge = await startBridge(bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue: 'cancel', heartbeatSeconds: 1 }]));
-    queue = new Queue('cancel', { connection, prefix });
-    relay = new Queue(BridgeQueue.Relay, { connection, prefix });
+    fx = await BridgeFixture.start({ label: 'cancel', binding: { heartbeatSeconds: 1 }, task: { heartbeatSeconds: 30, timeoutSeconds: 120 } });
+    ({ sfnLocal, sfn, connection, prefix, machine } = fx);
+    queue = fx.openQueue();
+    relay = fx.openQueue(BridgeQueue.Relay);
   });
 
-  afterAll(async () => {
-    await queue.close();
-    await relay.close();
-    await bridge.close();
-    await connection.quit();
-    await sfnLocal.close();
-    sfn.destroy();
-    await cleanupPrefix(prefix);
-  });
+  afterAll(() => fx?.close());
 
   async function jobIdOf(executionArn: string): Promise<string> {
     const record = await waitFor(() => sfnLocal.tasks({ executionArn }).find((t) => t.status === 'started'), {
