@@ -6,7 +6,7 @@ import { bridgeEnv, startBridge } from '../support/bridge';
 import { BridgeFixture } from '../support/bridge-fixture';
 import { cleanupPrefix } from '../support/redis';
 import { duplicateRelays } from '../support/relay-counters';
-import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { chargeCard } = require('../../examples/node-worker/payment-processor');

@@ -1,11 +1,9 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { Job, Queue, Worker } from 'bullmq';
-import IORedis from 'ioredis';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
+import { Job, Queue } from 'bullmq';
+import { SfnLocal } from '../../apps/sfn-local/src';
+import { BridgeFixture } from '../support/bridge-fixture';
 import { duplicateRelays } from '../support/relay-counters';
-import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 
 /**
  * DESIGN.md section 2 end to end: what a consumer returns or throws becomes the execution's
@@ -83,39 +81,23 @@ async function processCase(job: Job): Promise<unknown> {
 }
 
 describe('bridge failure and output mapping (emulator over HTTP, real Redis, real BullMQ worker)', () => {
+  let fx: BridgeFixture;
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
-  let prefix: string;
-  let bridge: InProcessBridge;
-  let worker: Worker;
-  let connection: IORedis;
   let childQueue: Queue;
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
   const workerErrors: Error[] = [];
-  const queue = 'outcomes';
 
   beforeAll(async () => {
-    sfnLocal = await startSfnLocal({ pollSeconds: 2, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    prefix = uniquePrefix('outcomes');
-    machine = await createActivityMachine(sfn, 'outcomes');
-    bridge = await startBridge(bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 4 }]));
-    connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-    worker = new Worker(queue, processCase, { connection, prefix, concurrency: 8 });
+    fx = await BridgeFixture.start({ label: 'outcomes', binding: { pollers: 4 } });
+    ({ sfnLocal, sfn, machine } = fx);
+    const worker = fx.worker(processCase, { concurrency: 8 });
     // BullMQ reports a return value it cannot serialise on 'error' as well as failing the job.
     worker.on('error', (err) => workerErrors.push(err));
-    childQueue = new Queue(queue, { connection, prefix });
+    childQueue = fx.openQueue();
   });
 
-  afterAll(async () => {
-    await worker?.close();
-    await childQueue?.close();
-    await bridge?.close();
-    await connection?.quit();
-    await sfnLocal?.close();
-    sfn?.destroy();
-    if (prefix) await cleanupPrefix(prefix);
-  });
+  afterAll(() => fx?.close());
 
   /** Runs one execution to its end; returns its description and the consumer's job. */
   async function run(input: Record<string, unknown>) {
