@@ -1,10 +1,7 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { CapacityGate, PollerService } from '@bridge/poller';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
 import { PrivateRedis } from '../../apps/chaos/src/processes';
-import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
-import { uniquePrefix } from '../support/redis';
-import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { BridgeFixture, BridgeFixtureOptions } from '../support/bridge-fixture';
+import { startExecution, waitForExecution } from '../support/sfn';
 import { waitFor } from '../support/wait-for';
 import { CountingWorker, expectAsWorkerSaid, inputs, startMany, startPrivateRedis, waitAll } from './harness';
 
@@ -12,52 +9,72 @@ const POLLERS = 4;
 /** How long the test keeps Redis down: the outage itself is the scenario, not a wait for an event. */
 const OUTAGE_MS = 3_000;
 
-describe('Redis stopped and restarted mid-run', () => {
-  let redis: PrivateRedis;
+interface OutageSetup {
+  redis: PrivateRedis;
+  fx: BridgeFixture;
+  worker: CountingWorker;
+}
+
+/**
+ * Adds the describe's beforeAll / afterAll: a private Redis the test may stop, the bridge fixture
+ * on it, and (with `withWorker`) a CountingWorker on the binding's queue. afterAll brings Redis
+ * back and lets the bridge reconnect before closing it.
+ */
+function withPrivateRedis(options: Omit<BridgeFixtureOptions, 'redisUrl'>, withWorker = false): OutageSetup {
+  const setup = {} as OutageSetup;
   let cleanupRedis: () => Promise<void>;
-  let sfnLocal: SfnLocal;
-  let sfn: SFNClient;
-  let bridge: InProcessBridge;
-  let worker: CountingWorker;
-  let machine: Awaited<ReturnType<typeof createActivityMachine>>;
-  const queue = 'outage';
 
   beforeAll(async () => {
-    ({ redis, cleanup: cleanupRedis } = await startPrivateRedis());
-    sfnLocal = await startSfnLocal({ pollSeconds: 1, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    machine = await createActivityMachine(sfn, 'outage');
-    const prefix = uniquePrefix('outage');
-    bridge = await startBridge(
-      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: POLLERS, maxPending: 500 }], {
-        REDIS_URL: redis.url,
-        ENQUEUE_RETRY_FOR_MS: '20000',
-        SHUTDOWN_DRAIN_TIMEOUT_MS: '5000',
-      }),
-    );
-    worker = new CountingWorker(redis.url, queue, prefix, 20);
+    ({ redis: setup.redis, cleanup: cleanupRedis } = await startPrivateRedis());
+    setup.fx = await BridgeFixture.start({ ...options, redisUrl: setup.redis.url });
+    if (withWorker) setup.worker = setup.fx.track(new CountingWorker(setup.redis.url, setup.fx.queue, setup.fx.prefix, 20));
   }, 60_000);
 
   afterAll(async () => {
+    const { redis, fx } = setup;
     if (redis && !redis.running) await redis.start();
-    await waitFor(() => bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 20_000, message: 'the bridge to reconnect' }).catch(() => undefined);
-    await worker?.close();
-    await bridge?.close();
-    await sfnLocal?.close();
-    sfn?.destroy();
-    await cleanupRedis?.();
+    await waitFor(() => fx.bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 20_000, message: 'the bridge to reconnect' }).catch(() => undefined);
+    try {
+      await fx?.close();
+    } finally {
+      await cleanupRedis?.();
+    }
   }, 60_000);
 
+  return setup;
+}
+
+/** Stops Redis and waits until the bridge has seen it go. */
+async function stopRedis({ redis, fx }: OutageSetup, signal: NodeJS.Signals): Promise<void> {
+  await redis.stop(signal);
+  await waitFor(() => !fx.bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 10_000, message: 'the bridge to see Redis down' });
+}
+
+async function bothPollsParked({ fx }: OutageSetup): Promise<void> {
+  const poller = fx.bridge.app.get(PollerService);
+  await waitFor(() => poller.status()[0].parkedPolls === 2, { timeoutMs: 10_000, message: 'both polls parked' });
+}
+
+describe('Redis stopped and restarted mid-run', () => {
+  const setup = withPrivateRedis(
+    {
+      label: 'outage',
+      pollSeconds: 1,
+      binding: { pollers: POLLERS, maxPending: 500 },
+      env: { ENQUEUE_RETRY_FOR_MS: '20000', SHUTDOWN_DRAIN_TIMEOUT_MS: '5000' },
+    },
+    true,
+  );
+
   it('ends executions started before, during and after the outage as the worker said, and pauses polling while Redis is down', async () => {
-    const gate = bridge.app.get(CapacityGate);
+    const { redis, worker, fx: { bridge, sfn, sfnLocal, machine } } = setup;
     const poller = bridge.app.get(PollerService);
 
     const before = inputs(0, 30).map((i) => ({ ...i, workMs: 100 }));
     const beforeArns = await startMany(sfn, machine.stateMachineArn, before);
     await worker.waitForFinished(5);
 
-    await redis.stop('SIGTERM');
-    await waitFor(() => !gate.redisReady(), { timeoutMs: 10_000, message: 'the bridge to see Redis down' });
+    await stopRedis(setup, 'SIGTERM');
     const callsAtOutage = sfnLocal.counters().calls.GetActivityTask ?? 0;
     const parkedAtOutage = poller.status().reduce((n, s) => n + s.parkedPolls, 0);
 
@@ -86,44 +103,20 @@ describe('Redis stopped and restarted mid-run', () => {
 });
 
 describe('a token taken while Redis is down and not back within ENQUEUE_RETRY_FOR_MS', () => {
-  let redis: PrivateRedis;
-  let cleanupRedis: () => Promise<void>;
-  let sfnLocal: SfnLocal;
-  let sfn: SFNClient;
-  let bridge: InProcessBridge;
-  let machine: Awaited<ReturnType<typeof createActivityMachine>>;
-
-  beforeAll(async () => {
-    ({ redis, cleanup: cleanupRedis } = await startPrivateRedis());
-    // A long hold keeps the bridge's polls parked across the start of the outage.
-    sfnLocal = await startSfnLocal({ pollSeconds: 30, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    machine = await createActivityMachine(sfn, 'enqueue-failed');
-    bridge = await startBridge(
-      bridgeEnv(uniquePrefix('enqfail'), sfnLocal.url, [{ activityArn: machine.activityArn, queue: 'enqfail', pollers: 2 }], {
-        REDIS_URL: redis.url,
-        ENQUEUE_RETRY_FOR_MS: '1500',
-        SHUTDOWN_DRAIN_TIMEOUT_MS: '3000',
-      }),
-    );
-  }, 60_000);
-
-  afterAll(async () => {
-    if (redis && !redis.running) await redis.start();
-    await waitFor(() => bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 20_000, message: 'the bridge to reconnect' }).catch(() => undefined);
-    await bridge?.close();
-    await sfnLocal?.close();
-    sfn?.destroy();
-    await cleanupRedis?.();
-  }, 60_000);
+  // A long hold keeps the bridge's polls parked across the start of the outage.
+  const setup = withPrivateRedis({
+    label: 'enqfail',
+    activity: 'enqueue-failed',
+    pollSeconds: 30,
+    binding: { pollers: 2 },
+    env: { ENQUEUE_RETRY_FOR_MS: '1500', SHUTDOWN_DRAIN_TIMEOUT_MS: '3000' },
+  });
 
   it('fails the task with SendTaskFailure Bridge.EnqueueFailed (execution FAILED), never a silent drop', async () => {
-    const poller = bridge.app.get(PollerService);
-    const gate = bridge.app.get(CapacityGate);
-    await waitFor(() => poller.status()[0].parkedPolls === 2, { timeoutMs: 10_000, message: 'both polls parked' });
+    const { sfn, sfnLocal, machine } = setup.fx;
+    await bothPollsParked(setup);
 
-    await redis.stop('SIGKILL');
-    await waitFor(() => !gate.redisReady(), { timeoutMs: 10_000, message: 'the bridge to see Redis down' });
+    await stopRedis(setup, 'SIGKILL');
     const started = Date.now();
     const arn = await startExecution(sfn, machine.stateMachineArn, { n: 1 });
     const done = await waitForExecution(sfn, arn, 20_000);
@@ -139,48 +132,23 @@ describe('a token taken while Redis is down and not back within ENQUEUE_RETRY_FO
 });
 
 describe('a token taken while Redis is down, Redis back within ENQUEUE_RETRY_FOR_MS', () => {
-  let redis: PrivateRedis;
-  let cleanupRedis: () => Promise<void>;
-  let sfnLocal: SfnLocal;
-  let sfn: SFNClient;
-  let bridge: InProcessBridge;
-  let worker: CountingWorker;
-  let machine: Awaited<ReturnType<typeof createActivityMachine>>;
-  const queue = 'enqretry';
-
-  beforeAll(async () => {
-    ({ redis, cleanup: cleanupRedis } = await startPrivateRedis());
-    sfnLocal = await startSfnLocal({ pollSeconds: 30, quiet: true });
-    sfn = testSfnClient(sfnLocal.url);
-    // HeartbeatSeconds 2: the token must be heartbeated while its write waits for Redis.
-    machine = await createActivityMachine(sfn, 'enqueue-retry', { heartbeatSeconds: 2 });
-    const prefix = uniquePrefix('enqretry');
-    bridge = await startBridge(
-      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 2, heartbeatSeconds: 1 }], {
-        REDIS_URL: redis.url,
-        ENQUEUE_RETRY_FOR_MS: '20000',
-        SHUTDOWN_DRAIN_TIMEOUT_MS: '3000',
-      }),
-    );
-    worker = new CountingWorker(redis.url, queue, prefix);
-  }, 60_000);
-
-  afterAll(async () => {
-    if (redis && !redis.running) await redis.start();
-    await waitFor(() => bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 20_000, message: 'the bridge to reconnect' }).catch(() => undefined);
-    await worker?.close();
-    await bridge?.close();
-    await sfnLocal?.close();
-    sfn?.destroy();
-    await cleanupRedis?.();
-  }, 60_000);
+  // HeartbeatSeconds 2: the token must be heartbeated while its write waits for Redis.
+  const setup = withPrivateRedis(
+    {
+      label: 'enqretry',
+      activity: 'enqueue-retry',
+      pollSeconds: 30,
+      task: { heartbeatSeconds: 2 },
+      binding: { pollers: 2, heartbeatSeconds: 1 },
+      env: { ENQUEUE_RETRY_FOR_MS: '20000', SHUTDOWN_DRAIN_TIMEOUT_MS: '3000' },
+    },
+    true,
+  );
 
   it('keeps the token alive (heartbeats) while the write is retried, then runs it', async () => {
-    const poller = bridge.app.get(PollerService);
-    const gate = bridge.app.get(CapacityGate);
-    await waitFor(() => poller.status()[0].parkedPolls === 2, { timeoutMs: 10_000, message: 'both polls parked' });
-    await redis.stop('SIGKILL');
-    await waitFor(() => !gate.redisReady(), { timeoutMs: 10_000, message: 'the bridge to see Redis down' });
+    const { redis, worker, fx: { sfn, machine } } = setup;
+    await bothPollsParked(setup);
+    await stopRedis(setup, 'SIGKILL');
     const arn = await startExecution(sfn, machine.stateMachineArn, { n: 7 });
     // Down for twice the Task's HeartbeatSeconds.
     await new Promise((r) => setTimeout(r, 4_000));
