@@ -2,21 +2,17 @@ import {
   ActivityDoesNotExist, CreateActivityCommand, DeleteActivityCommand, DescribeActivityCommand, GetActivityTaskCommand,
   InvalidArn, InvalidName, InvalidToken, ListActivitiesCommand, SFNClient, ValidationException,
 } from '@aws-sdk/client-sfn';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { errorOf, rawCall, sfnClient, unique, until } from './helpers';
+import { SfnLocal } from '../../apps/sfn-local/src';
+import { closeLocal, errorOf, rawCall, startLocal, unique, until } from './helpers';
 
 describe('sfn-local activities', () => {
   let local: SfnLocal;
   let sfn: SFNClient;
 
   beforeAll(async () => {
-    local = await startSfnLocal({ quiet: true, pollSeconds: 1 });
-    sfn = sfnClient(local);
+    ({ local, sfn } = await startLocal(1));
   });
-  afterAll(async () => {
-    sfn.destroy();
-    await local.close();
-  });
+  afterAll(() => closeLocal(local, sfn));
 
   it('creates an activity with the AWS ARN format, idempotently by name', async () => {
     const name = unique('create');

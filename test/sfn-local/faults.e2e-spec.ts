@@ -3,8 +3,8 @@ import { Agent } from 'node:http';
 import {
   GetActivityTaskCommand, ListActivitiesCommand, SendTaskSuccessCommand, SFNClient, SFNServiceException, StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { SfnLocal, SfnLocalControl, startSfnLocal } from '../../apps/sfn-local/src';
-import { createActivity, createMachine, errorOf, oneTask, rawCall, sfnClient, within } from './helpers';
+import { SfnLocal, SfnLocalControl } from '../../apps/sfn-local/src';
+import { closeLocal, createActivity, createMachine, errorOf, oneTask, rawCall, sfnClient, startLocal, within } from './helpers';
 
 describe('sfn-local fault injection, counters and the /_local/ control client', () => {
   let local: SfnLocal;
@@ -12,16 +12,11 @@ describe('sfn-local fault injection, counters and the /_local/ control client', 
   let retrying: SFNClient;
 
   beforeAll(async () => {
-    local = await startSfnLocal({ quiet: true, pollSeconds: 1 });
-    sfn = sfnClient(local, { maxAttempts: 1 });
+    ({ local, sfn } = await startLocal(1, { maxAttempts: 1 }));
     retrying = sfnClient(local, { maxAttempts: 3 });
   });
   afterEach(() => local.clearFaults());
-  afterAll(async () => {
-    sfn.destroy();
-    retrying.destroy();
-    await local.close();
-  });
+  afterAll(() => closeLocal(local, sfn, retrying));
 
   const list = (c = sfn) => c.send(new ListActivitiesCommand({}));
 

@@ -1,7 +1,7 @@
 import { request, Agent } from 'node:http';
 import { CreateActivityCommand, CreateStateMachineCommand, SFNClient, SFNClientConfig } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { SfnLocal } from '../../apps/sfn-local/src';
+import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
 
 export function sfnClient(local: SfnLocal, extra: Partial<SFNClientConfig> = {}): SFNClient {
   return new SFNClient({
@@ -11,6 +11,18 @@ export function sfnClient(local: SfnLocal, extra: Partial<SFNClientConfig> = {})
     requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 200 }) }),
     ...extra,
   });
+}
+
+/** A quiet emulator and an SDK client on it. */
+export async function startLocal(pollSeconds: number, extra: Partial<SFNClientConfig> = {}): Promise<{ local: SfnLocal; sfn: SFNClient }> {
+  const local = await startSfnLocal({ quiet: true, pollSeconds });
+  return { local, sfn: sfnClient(local, extra) };
+}
+
+/** Destroys the clients, then closes the emulator. */
+export async function closeLocal(local: SfnLocal | undefined, ...clients: (SFNClient | undefined)[]): Promise<void> {
+  for (const c of clients) c?.destroy();
+  await local?.close();
 }
 
 /** Resolves with p, or rejects if it takes longer than ms. */

@@ -3,20 +3,16 @@ import {
   ActivityWorkerLimitExceeded, GetActivityTaskCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { MAX_PARKED_POLLS, SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { createActivity, createMachine, errorOf, oneTask, rawCall, sfnClient, until, within } from './helpers';
+import { closeLocal, createActivity, createMachine, errorOf, oneTask, rawCall, sfnClient, startLocal, until, within } from './helpers';
 
 describe('sfn-local GetActivityTask long poll', () => {
   let local: SfnLocal;
   let sfn: SFNClient;
 
   beforeAll(async () => {
-    local = await startSfnLocal({ quiet: true, pollSeconds: 1 });
-    sfn = sfnClient(local);
+    ({ local, sfn } = await startLocal(1));
   });
-  afterAll(async () => {
-    sfn.destroy();
-    await local.close();
-  });
+  afterAll(() => closeLocal(local, sfn));
 
   const parked = (arn: string) => local.counters().parkedPollsByArn[arn] ?? 0;
 

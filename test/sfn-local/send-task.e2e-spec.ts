@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { createActivity, createMachine, errorOf, oneTask, sfnClient } from './helpers';
+import { closeLocal, createActivity, createMachine, errorOf, oneTask, sfnClient, startLocal } from './helpers';
 
 describe('sfn-local task tokens and SendTask*', () => {
   let local: SfnLocal;
@@ -14,15 +14,11 @@ describe('sfn-local task tokens and SendTask*', () => {
   let sm: string;
 
   beforeAll(async () => {
-    local = await startSfnLocal({ quiet: true, pollSeconds: 2 });
-    sfn = sfnClient(local);
+    ({ local, sfn } = await startLocal(2));
     activityArn = await createActivity(sfn);
     sm = await createMachine(sfn, oneTask(activityArn));
   });
-  afterAll(async () => {
-    sfn.destroy();
-    await local.close();
-  });
+  afterAll(() => closeLocal(local, sfn));
 
   /** Starts an execution and takes its task. */
   async function takeTask(input = '{"a":1}') {

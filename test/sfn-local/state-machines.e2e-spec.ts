@@ -5,8 +5,8 @@ import {
   SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StateMachineAlreadyExists,
   StateMachineDoesNotExist, StopExecutionCommand, TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { createActivity, createMachine, errorOf, oneTask, ROLE, sfnClient, unique, within } from './helpers';
+import { SfnLocal } from '../../apps/sfn-local/src';
+import { closeLocal, createActivity, createMachine, errorOf, oneTask, ROLE, startLocal, unique, within } from './helpers';
 
 describe('sfn-local state machines and executions', () => {
   let local: SfnLocal;
@@ -14,14 +14,10 @@ describe('sfn-local state machines and executions', () => {
   let activityArn: string;
 
   beforeAll(async () => {
-    local = await startSfnLocal({ quiet: true, pollSeconds: 1 });
-    sfn = sfnClient(local);
+    ({ local, sfn } = await startLocal(1));
     activityArn = await createActivity(sfn);
   });
-  afterAll(async () => {
-    sfn.destroy();
-    await local.close();
-  });
+  afterAll(() => closeLocal(local, sfn));
 
   const start = (stateMachineArn: string, input?: string, name?: string) =>
     sfn.send(new StartExecutionCommand({ stateMachineArn, input, name })).then((o) => o.executionArn!);

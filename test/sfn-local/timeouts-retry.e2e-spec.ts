@@ -2,21 +2,17 @@ import {
   DescribeExecutionCommand, DescribeExecutionCommandOutput, GetActivityTaskCommand, GetExecutionHistoryCommand,
   SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { createActivity, createMachine, errorOf, oneTask, sfnClient, within } from './helpers';
+import { SfnLocal } from '../../apps/sfn-local/src';
+import { closeLocal, createActivity, createMachine, errorOf, oneTask, startLocal, within } from './helpers';
 
 describe('sfn-local timeouts, Retry and Catch', () => {
   let local: SfnLocal;
   let sfn: SFNClient;
 
   beforeAll(async () => {
-    local = await startSfnLocal({ quiet: true, pollSeconds: 5 });
-    sfn = sfnClient(local);
+    ({ local, sfn } = await startLocal(5));
   });
-  afterAll(async () => {
-    sfn.destroy();
-    await local.close();
-  });
+  afterAll(() => closeLocal(local, sfn));
 
   const start = (stateMachineArn: string, input = '{}') =>
     sfn.send(new StartExecutionCommand({ stateMachineArn, input })).then((o) => o.executionArn!);
