@@ -6,7 +6,9 @@ export class BindingState {
   activePollers: number;
   /** GetActivityTask calls in flight. */
   parked = 0;
-  /** Tasks enqueued since the queue count was last read (they count toward maxPending). */
+  /** Tasks taken whose write to Redis has not finished yet. */
+  enqueuing = 0;
+  /** Tasks written since the queue count was last read (they count toward maxPending). */
   enqueuedSinceCount = 0;
   /** Jobs waiting/active/delayed on the binding queue at the last count. */
   queuedAtLastCount = 0;
@@ -48,6 +50,6 @@ export class BindingState {
 
   /** Tasks this binding is responsible for right now, as far as this process knows. */
   get pending(): number {
-    return this.queuedAtLastCount + this.enqueuedSinceCount + this.parked;
+    return this.queuedAtLastCount + this.enqueuedSinceCount + this.enqueuing + this.parked;
   }
 }

@@ -121,8 +121,15 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       this.metrics.polls.inc({ binding: state.name, result: 'task' });
-      state.enqueuedSinceCount++;
-      await this.producer.enqueue(state.config, { taskToken: out.taskToken, input: out.input, receivedAt: Date.now() });
+      // Counted as in flight until the write lands, then as written: a queue count read meanwhile
+      // never subtracts a task Redis does not hold yet.
+      state.enqueuing++;
+      try {
+        const result = await this.producer.enqueue(state.config, { taskToken: out.taskToken, input: out.input, receivedAt: Date.now() });
+        if (result.enqueued) state.enqueuedSinceCount++;
+      } finally {
+        state.enqueuing--;
+      }
     }
   }
 
