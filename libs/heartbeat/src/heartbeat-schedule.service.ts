@@ -90,7 +90,4 @@ export class HeartbeatSchedule {
     await this.redis.set(this.keys.cancelled(jobId), reason, 'EX', 86_400);
   }
 
-  async size(): Promise<number> {
-    return this.redis.zcard(this.keys.schedule);
-  }
 }

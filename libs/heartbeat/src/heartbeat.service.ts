@@ -85,8 +85,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     await this.running;
   }
 
-  /** One pass: claim what is due (within budget) and heartbeat it. Exposed for tests. */
-  async tick(): Promise<number> {
+  /** One pass: claim what is due (within budget) and heartbeat it; from memory while Redis is down. */
+  private async tick(): Promise<number> {
     if (this.redis.status !== 'ready') return this.fallbackTick();
     if (this.sharedPassInFlight) return 0;
     this.sharedPassInFlight = true;

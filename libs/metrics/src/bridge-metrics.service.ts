@@ -3,10 +3,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
-export type PollResult = 'task' | 'empty' | 'error';
-export type RelayOutcome = 'success' | 'failure' | 'expired' | 'cancelled';
-export type HeartbeatResult = 'ok' | 'expired' | 'closed' | 'error';
-
 /**
  * Every Prometheus metric of the bridge, in one registry (no global state, so tests and several
  * app instances in one process do not collide). Labels are bounded: `binding` comes from the

@@ -1,18 +1,19 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { BurstLog } from '@bridge/sfn';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
 
 /**
- * Listens for errors of every Redis connection and queue. Without listeners, ioredis prints
- * "Unhandled error event" and BullMQ a stack trace for each reconnect attempt; with them a Redis
- * outage reads as one warning and one recovery line.
+ * Gives every Redis connection and queue an error listener. Without one, ioredis prints
+ * "Unhandled error event" and BullMQ a stack trace on every reconnect attempt. Connection outages
+ * are logged once, down and back, by the health library's RedisConnectionMonitor; here connection
+ * errors are only absorbed, and queue errors (BullMQ emits only non-connection ones, which are
+ * rare) are logged as they come.
  */
 @Injectable()
 export class RedisErrorLog implements OnModuleInit {
-  private readonly burst = new BurstLog(new Logger(RedisErrorLog.name), 'Redis');
+  private readonly logger = new Logger(RedisErrorLog.name);
 
   constructor(
     @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
@@ -22,11 +23,10 @@ export class RedisErrorLog implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const onError = (err: Error) => this.burst.failure(err.message || err.name);
-    for (const connection of [this.redis, this.producerRedis]) {
-      connection.on('error', onError);
-      connection.on('ready', () => this.burst.success());
+    const absorb = () => undefined;
+    for (const connection of [this.redis, this.producerRedis]) connection.on('error', absorb);
+    for (const queue of [...this.queues.values(), this.relay]) {
+      queue.on('error', (err: Error) => this.logger.warn(`Queue ${queue.name}: ${err.message || err.name}`));
     }
-    for (const queue of [...this.queues.values(), this.relay]) queue.on('error', onError);
   }
 }
