@@ -1,6 +1,7 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
+import { BridgeQueue } from '@bridge/queue';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
 import { BridgeProcess, bridgeEnv, spawnBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
@@ -47,7 +48,7 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
     machine = await createActivityMachine(sfn, 'crash');
     connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
     childQueue = new Queue(queue, { connection, prefix });
-    relayQueue = new Queue('sfn-bridge-relay', { connection, prefix });
+    relayQueue = new Queue(BridgeQueue.Relay, { connection, prefix });
     worker = new Worker(
       queue,
       async (job) => {

@@ -1,11 +1,12 @@
 import type { SfnLocalCounters } from '../../apps/sfn-local/src';
 
 /**
- * SendTaskSuccess / SendTaskFailure calls the emulator answered `TaskTimedOut` because the task
- * was already closed: a result relayed twice (in tests where no task times out). Unlike the
- * emulator's `duplicateSendTask`, this leaves out SendTaskHeartbeat, whose race with a close
- * (a heartbeat claimed just before the relay, sent just after it) is benign.
+ * SendTaskSuccess / SendTaskFailure calls that reached a task a result had already closed: a
+ * result relayed twice, whether Step Functions accepted or rejected it (the emulator's
+ * `secondResults`). Unlike `duplicateSendTask`, this leaves out SendTaskHeartbeat (a heartbeat
+ * racing a close, or the relay's probe of a closed task, is benign) and late first results on
+ * tasks that timed out.
  */
 export function duplicateRelays(c: SfnLocalCounters): number {
-  return (c.errors.SendTaskSuccess?.TaskTimedOut ?? 0) + (c.errors.SendTaskFailure?.TaskTimedOut ?? 0);
+  return c.secondResults;
 }

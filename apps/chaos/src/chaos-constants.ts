@@ -1,3 +1,4 @@
+import { BridgeQueue } from '@bridge/queue';
 import { resolve } from 'node:path';
 
 /** The repository root: the built bridge and emulator are run from its dist/. */
@@ -5,4 +6,4 @@ export const ROOT = resolve(__dirname, '../../..');
 /** BullMQ key prefix of every queue in a chaos run. */
 export const PREFIX = 'chaos';
 /** The bridge's relay queue (results on their way back to Step Functions). */
-export const RELAY_QUEUE = 'sfn-bridge-relay';
+export const RELAY_QUEUE = BridgeQueue.Relay;

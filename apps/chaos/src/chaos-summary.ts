@@ -20,7 +20,7 @@ export interface ChaosSummary {
   wrongDetail: string[];
   timeoutLines: string[];
   timeoutDetail: Record<string, number>;
-  counters: Pick<SfnLocalCounters, 'calls' | 'errors' | 'faultsFired' | 'closes' | 'duplicateSendTask' | 'heartbeats' | 'pollsAbandoned'>;
+  counters: Pick<SfnLocalCounters, 'calls' | 'errors' | 'faultsFired' | 'closes' | 'duplicateSendTask' | 'secondResults' | 'heartbeats' | 'pollsAbandoned'>;
   relayOutcomes: Record<string, number>;
   logDir?: string;
 }

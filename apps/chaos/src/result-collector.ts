@@ -28,7 +28,9 @@ export interface ChaosTally {
   secondAccepted: number;
   dupJobs: number;
   dupRuns: number;
-  lateDup: number;
+  /** Relay jobs closed as `recovered` (a probe found an earlier attempt's result landed). */
+  recovered: number;
+  sigkills: number;
   lostDetail: string[];
   wrongDetail: string[];
   timeoutDetail: Record<string, number>;
@@ -86,7 +88,8 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     secondAccepted: 0,
     dupJobs: 0,
     dupRuns: 0,
-    lateDup: 0,
+    recovered: 0,
+    sigkills: kills.filter((k) => k.signal === 'SIGKILL').length,
     lostDetail: [],
     wrongDetail: [],
     timeoutDetail: {},
@@ -105,7 +108,7 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     if (runs && runs.jobIds.size > 1) t.dupJobs++;
     if (runs && (runs.invocations > rec.expected.invocations || runs.overlapping > 0)) t.dupRuns++;
     const relayed = [...(runs?.jobIds ?? [])].flatMap((id) => consumers.relayResults.get(id) ?? []);
-    const expiredRelay = relayed.some((v) => v.includes('"expired"'));
+    if (relayed.some((v) => v.includes('"recovered"'))) t.recovered++;
 
     if (d.status === 'RUNNING') {
       t.lost++;
@@ -148,7 +151,6 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     if (matches) {
       if (e.status === 'SUCCEEDED') t.succeeded++;
       else t.failedAsSaid++;
-      if (expiredRelay) t.lateDup++;
     } else {
       t.wrong++;
       if (error.startsWith('Bridge.')) t.bridgeFailed++;

@@ -17,6 +17,7 @@ export interface SummaryInput {
 function buildRows(opts: ChaosOptions, t: ChaosTally, startErrors: number): ChaosRow[] {
   const closedRejected =
     (t.counters.errors.SendTaskSuccess?.TaskTimedOut ?? 0) + (t.counters.errors.SendTaskFailure?.TaskTimedOut ?? 0);
+  const sigkills = t.sigkills;
   return [
     { label: 'executions started', value: t.started, rule: 'info', note: startErrors ? `${startErrors} StartExecution errors` : undefined },
     { label: 'succeeded (output as the worker returned)', value: t.succeeded, rule: 'info' },
@@ -32,10 +33,16 @@ function buildRows(opts: ChaosOptions, t: ChaosTally, startErrors: number): Chao
     { label: 'timed out because of the bridge', value: t.timeouts, rule: 'zero', note: t.timeouts ? `${t.hbTimeouts} heartbeat-needing; ${t.timeoutsInRedisOutage} went silent during a Redis restart` : undefined },
     { label: 'relayed twice: second result accepted', value: t.secondAccepted, rule: 'zero' },
     {
-      label: 'relayed twice: late duplicate attempt rejected',
-      value: t.lateDup,
+      label: 'relayed twice: second result sent (accepted or rejected)',
+      value: t.counters.secondResults,
+      rule: 'zero',
+      note: `emulator: ${closedRejected} SendTaskSuccess/Failure answered TaskTimedOut in all (late first results included); relays recovered by a probe: ${t.recovered}`,
+    },
+    {
+      label: 'tokens lost per SIGKILL (not yet written)',
+      value: sigkills ? Math.round((t.lostInKilledReplica / sigkills) * 100) / 100 : 0,
       rule: 'info',
-      note: `emulator: ${closedRejected} SendTaskSuccess/Failure answered TaskTimedOut`,
+      note: `${t.lostInKilledReplica} in ${sigkills} SIGKILL(s)`,
     },
     { label: 'duplicate jobs (2+ jobs for one task)', value: t.dupJobs, rule: 'zero' },
     { label: 'duplicate runs (beyond the retry schedule)', value: t.dupRuns, rule: 'zero' },
@@ -65,6 +72,7 @@ export function buildSummary({ opts, tally, startErrors, events, runSeconds, dir
       faultsFired: counters.faultsFired,
       closes: counters.closes,
       duplicateSendTask: counters.duplicateSendTask,
+      secondResults: counters.secondResults,
       heartbeats: counters.heartbeats,
       pollsAbandoned: counters.pollsAbandoned,
     },

@@ -25,6 +25,12 @@ export interface SfnLocalCounters {
   pollsAbandoned: number;
   /** SendTaskSuccess/Failure/Heartbeat on a token whose task was already closed (answered TaskTimedOut). */
   duplicateSendTask: number;
+  /**
+   * SendTaskSuccess/SendTaskFailure calls that reached a task a result had already closed
+   * (answered TaskTimedOut): a result sent twice. A late first result on a task that timed out
+   * or was stopped is not counted; calls an injected fault answered never reached the task.
+   */
+  secondResults: number;
   heartbeats: number;
   executionsStarted: number;
   /** Injected faults that fired, by kind. */
@@ -42,6 +48,7 @@ export class Counters {
   emptyPolls = 0;
   pollsAbandoned = 0;
   duplicateSendTask = 0;
+  secondResults = 0;
   heartbeats = 0;
   executionsStarted = 0;
   faultsFired: Record<string, number> = {};
@@ -76,6 +83,7 @@ export class Counters {
       emptyPolls: this.emptyPolls,
       pollsAbandoned: this.pollsAbandoned,
       duplicateSendTask: this.duplicateSendTask,
+      secondResults: this.secondResults,
       heartbeats: this.heartbeats,
       executionsStarted: this.executionsStarted,
       faultsFired: { ...this.faultsFired },

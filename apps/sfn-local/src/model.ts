@@ -38,6 +38,10 @@ export interface Task {
   closedAt?: number;
   closeReason?: CloseReason;
   lastHeartbeatAt?: number;
+  /** Longest time (ms) the task went without a heartbeat while open (hand-out to first, between, last to close). */
+  maxSilenceMs?: number;
+  /** SendTaskSuccess/SendTaskFailure calls that reached the task after a result had closed it. */
+  secondResults?: number;
   timeoutTimer?: NodeJS.Timeout;
   heartbeatTimer?: NodeJS.Timeout;
 }

@@ -10,7 +10,7 @@ export function sendTaskSuccess(emu: Emulator, body: Body) {
   const t = token(body);
   const output = reqString(body, 'output', 0, Number.MAX_SAFE_INTEGER);
   checkPayloadSize('output', output);
-  const task = emu.tasks.resolve(t);
+  const task = emu.tasks.resolveForResult(t);
   if (!isJson(output)) throw new SfnError('InvalidOutput', 'Invalid Output: the output is not valid JSON');
   emu.tasks.succeed(task, output);
   return {};
@@ -20,7 +20,7 @@ export function sendTaskFailure(emu: Emulator, body: Body) {
   const t = token(body);
   const error = optString(body, 'error', 0, 256);
   const cause = optString(body, 'cause', 0, 32_768);
-  const task = emu.tasks.resolve(t);
+  const task = emu.tasks.resolveForResult(t);
   emu.tasks.fail(task, error, cause);
   return {};
 }

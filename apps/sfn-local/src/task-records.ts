@@ -15,6 +15,12 @@ export interface TaskRecord {
   closedAt?: number;
   closeReason?: 'succeeded' | 'failed' | 'timedOut' | 'heartbeatTimedOut' | 'aborted';
   lastHeartbeatAt?: number;
+  /** The Task state's HeartbeatSeconds, if it sets one. */
+  heartbeatSeconds?: number;
+  /** Longest silence (ms) between hand-out, heartbeats and close; up to now while still open. */
+  maxSilenceMs?: number;
+  /** SendTaskSuccess/SendTaskFailure calls that reached the task after a result had closed it. */
+  secondResults: number;
 }
 
 /** Look tasks up by one of: the token itself, its sha256 hex, or an execution ARN (all its tasks). */
@@ -36,6 +42,9 @@ const record = (t: Task): TaskRecord => ({
   closedAt: t.closedAt,
   closeReason: t.closeReason,
   lastHeartbeatAt: t.lastHeartbeatAt,
+  heartbeatSeconds: t.state.heartbeatSeconds,
+  maxSilenceMs: t.handedOutAt === undefined ? undefined : Math.max(t.maxSilenceMs ?? 0, t.status === 'started' ? Date.now() - (t.lastHeartbeatAt ?? t.handedOutAt) : 0),
+  secondResults: t.secondResults ?? 0,
 });
 
 export function findTasks(emu: Emulator, q: TaskQuery): TaskRecord[] {

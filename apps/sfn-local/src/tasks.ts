@@ -101,8 +101,26 @@ export class Tasks {
     this.listener.failed(task, error, cause);
   }
 
+  /**
+   * The open task a SendTaskSuccess/SendTaskFailure names; like `resolve`, but a call on a task a
+   * result already closed is counted as a second result.
+   */
+  resolveForResult(token: string): Task {
+    try {
+      return this.resolve(token);
+    } catch (e) {
+      const closed = this.byHash.get(tokenHash(token));
+      if (closed && (closed.closeReason === 'succeeded' || closed.closeReason === 'failed')) {
+        closed.secondResults = (closed.secondResults ?? 0) + 1;
+        this.counters.secondResults++;
+      }
+      throw e;
+    }
+  }
+
   heartbeat(task: Task): void {
     this.counters.heartbeats++;
+    this.noteSilence(task);
     task.lastHeartbeatAt = Date.now();
     task.heartbeatTimer?.refresh();
   }
@@ -124,7 +142,13 @@ export class Tasks {
     this.listener.timedOut(task, error);
   }
 
+  private noteSilence(task: Task, now = Date.now()): void {
+    const since = task.lastHeartbeatAt ?? task.handedOutAt;
+    if (since !== undefined) task.maxSilenceMs = Math.max(task.maxSilenceMs ?? 0, now - since);
+  }
+
   private close(task: Task, reason: CloseReason): void {
+    this.noteSilence(task);
     task.status = 'closed';
     task.closeReason = reason;
     task.closedAt = Date.now();

@@ -7,9 +7,8 @@ import type { BindingConfig } from './config.types';
 import { closest, formatIssues, issueMessage } from './format-issues';
 
 /**
- * The bridge's relay queue, fixed because @nestjs/bullmq's `@Processor` takes a static name. Equal
- * to `BridgeQueue.Relay` in libs/queue (which imports this lib, so it cannot be imported here; a
- * spec keeps the two equal).
+ * The bridge's relay queue, fixed because @nestjs/bullmq's `@Processor` takes a static name. The
+ * one place it is written: `BridgeQueue.Relay` in libs/queue (which imports this lib) is this.
  */
 export const RELAY_QUEUE_NAME = 'sfn-bridge-relay';
 

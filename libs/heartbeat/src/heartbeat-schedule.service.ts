@@ -4,7 +4,7 @@ import { REDIS_CONNECTION } from '@bridge/queue';
 import IORedis from 'ioredis';
 import { CLAIM_DUE_SCRIPT } from './claim-due.lua';
 import { HeartbeatKeys } from './heartbeat-keys';
-import { LocalHeartbeat, LocalHeartbeats } from './local-heartbeats';
+import { LocalHeartbeat, LocalHeartbeats, NewLocalHeartbeat } from './local-heartbeats';
 
 /**
  * How long a claimed heartbeat is reserved for the replica that claimed it, at most: if that
@@ -14,15 +14,21 @@ import { LocalHeartbeat, LocalHeartbeats } from './local-heartbeats';
  */
 export const CLAIM_LEASE_MS = 5_000;
 
+/** The one command a taken task's schedule entry needs, on whichever connection writes it. */
+export interface ZaddClient {
+  zadd(key: string, mode: 'NX', score: number, member: string): Promise<number | string | null>;
+}
+
 /**
- * The shared schedule of outstanding tokens (by job id) in Redis. The producer adds a task when it
- * enqueues it, the heartbeat loop claims due ones, the relay removes a task when it closes.
+ * The one owner of every taken token's liveness data: the shared schedule of outstanding tokens
+ * (by job id) in Redis, and this replica's private in-memory copy of the tokens it took (until
+ * written) or recently claimed. The producer takes a task (memory) and writes its entry with the
+ * task's flow; the heartbeat loop claims due ones; the relay removes a task when it closes.
  */
 @Injectable()
 export class HeartbeatSchedule {
   readonly keys: HeartbeatKeys;
-  /** This replica's in-memory copy of the tokens it recently enqueued or heartbeated. */
-  readonly local = new LocalHeartbeats();
+  private readonly memory = new LocalHeartbeats();
   private readonly leaseMs: number;
 
   constructor(
@@ -34,23 +40,74 @@ export class HeartbeatSchedule {
     this.redis.defineCommand('sfnBridgeClaimDue', { numberOfKeys: 2, lua: CLAIM_DUE_SCRIPT });
   }
 
+  /** How long a claim reserves a token for its claimer (a dead claimer's tokens wait this long). */
+  get claimLeaseMs(): number {
+    return this.leaseMs;
+  }
+
   /**
-   * Schedules the first heartbeat of a newly taken task (no-op if already scheduled). It is
-   * remembered locally first, so it is kept alive even if Redis refuses the write.
+   * A task was just taken: from now until `written` (or `forget`), this replica's heartbeat loop
+   * keeps it alive from memory, whatever Redis does. Synchronous, no I/O.
    */
-  async add(jobId: string, dueAt: number, task: Omit<LocalHeartbeat, 'touchedAt' | 'nextDueAt'>): Promise<void> {
-    this.local.remember(jobId, { ...task, nextDueAt: dueAt });
-    await this.redis.zadd(this.keys.schedule, 'NX', dueAt, jobId);
+  take(jobId: string, entry: NewLocalHeartbeat): void {
+    this.memory.take(jobId, entry);
+  }
+
+  /**
+   * Writes a taken task's first heartbeat (no-op if already scheduled) on `connection`: the
+   * producer issues it on its own connection in the same tick as the task's flow, one round trip.
+   */
+  writeEntry(connection: ZaddClient, jobId: string, dueAt: number): Promise<unknown> {
+    return connection.zadd(this.keys.schedule, 'NX', dueAt, jobId);
+  }
+
+  /** The taken task is in Redis: the shared schedule keeps it alive from now on. */
+  written(jobId: string): void {
+    this.memory.written(jobId);
+  }
+
+  /** This replica is done with a token (failed explicitly, closed): no more heartbeats from memory. */
+  forget(jobId: string): void {
+    this.memory.forget(jobId);
+  }
+
+  /** Claimed or heartbeated through the shared schedule: remembered for an outage. */
+  remember(jobId: string, entry: NewLocalHeartbeat): void {
+    this.memory.remember(jobId, entry);
+  }
+
+  /** Tokens due a heartbeat from memory: pending ones only, or every fresh one (`all`). */
+  dueFromMemory(now: number, max: number, all: boolean): Array<[string, LocalHeartbeat]> {
+    return this.memory.due(now, max, !all);
+  }
+
+  /** Moves a token's next heartbeat from memory on (no Redis). */
+  touchInMemory(jobId: string, nextDueAt: number): void {
+    this.memory.touch(jobId, nextDueAt);
+  }
+
+  /** The token's entry in memory was answered "task gone": dropped, pending or not. */
+  forgetInMemory(jobId: string): void {
+    this.memory.forget(jobId);
+  }
+
+  /** Tokens in memory (all, and taken-not-yet-written). */
+  memoryCounts(): { known: number; pending: number } {
+    return { known: this.memory.size, pending: this.memory.pendingCount };
+  }
+
+  pruneMemory(): number {
+    return this.memory.prune();
   }
 
   async reschedule(jobId: string, dueAt: number): Promise<void> {
-    this.local.touch(jobId, dueAt);
+    this.memory.touch(jobId, dueAt);
     await this.redis.zadd(this.keys.schedule, 'XX', dueAt, jobId);
   }
 
   /** After an outage: re-adds what this replica knows (heals schedule writes Redis lost). */
   async reseed(): Promise<number> {
-    const entries = this.local.freshEntries();
+    const entries = this.memory.freshEntries();
     if (entries.length === 0) return 0;
     const pipeline = this.redis.pipeline();
     for (const [jobId, entry] of entries) pipeline.zadd(this.keys.schedule, 'NX', entry.nextDueAt, jobId);
@@ -66,8 +123,12 @@ export class HeartbeatSchedule {
     return true;
   }
 
+  /**
+   * Removes a token from the shared schedule (its task closed, or no relay job holds it). A token
+   * this replica took and is still writing stays in memory: only the producer ends that.
+   */
   async remove(jobId: string): Promise<void> {
-    this.local.forget(jobId);
+    this.memory.forgetWritten(jobId);
     await this.redis.zrem(this.keys.schedule, jobId);
   }
 
@@ -89,5 +150,4 @@ export class HeartbeatSchedule {
   async markCancelled(jobId: string, reason: string): Promise<void> {
     await this.redis.set(this.keys.cancelled(jobId), reason, 'EX', 86_400);
   }
-
 }

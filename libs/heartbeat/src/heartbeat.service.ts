@@ -13,20 +13,17 @@ import { TaskCanceller } from './task-canceller.service';
 const TICK_MS = 250;
 /** How long the loop waits for one pass before ticking again. */
 const PASS_WAIT_MS = 1_000;
-/** SendTaskHeartbeat calls in flight at once from memory (Redis down). */
+/** SendTaskHeartbeat calls in flight at once, from memory and from the shared schedule (each). */
 const MAX_FALLBACK_IN_FLIGHT = 256;
+const MAX_SHARED_IN_FLIGHT = 512;
+/** How long shutdown waits for heartbeats in flight. */
+const SHUTDOWN_BEATS_WAIT_MS = 2_000;
 /** Share of the heartbeat budget the bindings' worst case may use (the rest absorbs retries). */
 const BUDGET_HEADROOM = 0.6;
 /** Retry soon (half an interval, at most this) after a throttled or failed heartbeat. */
 const RETRY_AFTER_ERROR_MS = 1_000;
-/** Re-check soon when the relay job is being processed (it usually completes in milliseconds). */
-const RELAYING_RECHECK_MS = 1_000;
-/** A relay normally takes milliseconds; one active for longer than this no longer blocks heartbeats. */
-const RELAYING_GRACE_MS = 3_000;
 /** How often the in-memory copy of known tokens drops entries nobody here touched lately. */
 const PRUNE_EVERY_MS = 10_000;
-
-export type CancellableRelayData = RelayJobData & { cancelled?: string };
 
 /**
  * Heartbeats every outstanding token (its job waiting or active, or its relay pending) at the
@@ -35,6 +32,13 @@ export type CancellableRelayData = RelayJobData & { cancelled?: string };
  * atomically within a global token bucket (HEARTBEAT_RATE_PER_SECOND), so N replicas send one
  * heartbeat per token per interval, not N. A heartbeat answered TaskTimedOut / TaskDoesNotExist /
  * InvalidToken means the execution is gone: the task is cancelled (TaskCanceller).
+ *
+ * The one owner of a taken token's liveness: a token this replica took and has not yet written is
+ * heartbeated from memory (only this replica knows it), and so is every token it knows while the
+ * shared schedule cannot be used (Redis unreachable, or up but refusing writes: READONLY, OOM).
+ * A pass only claims; the heartbeats it claimed run on their own, so one slow call never holds up
+ * the next claim. A token whose relay is in progress is heartbeated too (a heartbeat racing the
+ * relay is benign), so a replica dying mid-relay leaves no token silent beyond interval + lease.
  */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -45,7 +49,11 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private stopped = false;
   private redisWasDown = false;
   private sharedPassInFlight = false;
+  /** The last shared pass failed with Redis connected (READONLY, OOM, script error). */
+  private sharedFailing = false;
   private fallbackInFlight = 0;
+  private sharedInFlight = 0;
+  private readonly beats = new Set<Promise<void>>();
   private prunedAt = Date.now();
   private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
   private readonly callFailures = new BurstLog(this.logger, 'SendTaskHeartbeat');
@@ -53,7 +61,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
-    @InjectQueue(BridgeQueue.Relay) private readonly relayQueue: Queue<CancellableRelayData>,
+    @InjectQueue(BridgeQueue.Relay) private readonly relayQueue: Queue<RelayJobData>,
     private readonly schedule: HeartbeatSchedule,
     private readonly canceller: TaskCanceller,
     private readonly callbacks: TaskCallbacks,
@@ -83,15 +91,26 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    // Heartbeats already claimed get a moment to finish (their claim lease covers them otherwise).
+    await Promise.race([Promise.allSettled([...this.beats]), delay(SHUTDOWN_BEATS_WAIT_MS)]);
   }
 
-  /** One pass: claim what is due (within budget) and heartbeat it; from memory while Redis is down. */
+  /**
+   * One pass: heartbeat from memory what only memory can keep alive (taken, not yet written; or
+   * everything known while the shared schedule is unusable), then claim what is due in Redis.
+   */
   private async tick(): Promise<number> {
-    if (this.redis.status !== 'ready') return this.fallbackTick();
-    if (this.sharedPassInFlight) return 0;
+    const ready = this.redis.status === 'ready';
+    const fromMemory = this.memoryTick(!ready || this.sharedFailing, ready ? 'refusing writes' : 'unreachable');
+    if (!ready || this.sharedPassInFlight) return fromMemory;
     this.sharedPassInFlight = true;
     try {
-      return await this.sharedPass();
+      const claimed = await this.sharedPass();
+      this.sharedFailing = false;
+      return fromMemory + claimed;
+    } catch (err) {
+      if (this.redis.status === 'ready') this.sharedFailing = true;
+      throw err;
     } finally {
       this.sharedPassInFlight = false;
     }
@@ -104,32 +123,45 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.log(`Redis is back: heartbeats coordinated through Redis again (${reseeded} known token(s) re-scheduled)`);
     }
     if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
-      this.schedule.local.prune();
+      this.schedule.pruneMemory();
       this.prunedAt = Date.now();
     }
     const rate = this.config.heartbeat.ratePerSecond;
-    const max = Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2);
+    const max = Math.min(Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2), MAX_SHARED_IN_FLIGHT - this.sharedInFlight);
+    if (max <= 0) return 0;
     const due = await this.schedule.claimDue(max, rate);
-    await Promise.all(due.map((jobId) => this.beat(jobId)));
+    for (const jobId of due) {
+      // Each claimed heartbeat runs on its own (its claim lease covers it); the next pass need not wait.
+      this.sharedInFlight++;
+      const beat: Promise<void> = this.beat(jobId)
+        .catch((err: Error) => this.passFailures.failure(err.message))
+        .finally(() => {
+          this.sharedInFlight--;
+          this.beats.delete(beat);
+        });
+      this.beats.add(beat);
+    }
     return due.length;
   }
 
   /**
-   * Redis is unreachable: the shared schedule cannot be read, but Step Functions' clocks keep
-   * running. Heartbeat the tokens this replica knows from memory (uncoordinated: a token known to
-   * two replicas gets two heartbeats while the outage lasts).
+   * Heartbeats from memory. Always the tokens this replica took and has not yet written (no other
+   * replica can see them); with `all`, every token it knows, because the shared schedule cannot be
+   * used (Redis unreachable or refusing writes) while Step Functions' clocks keep running
+   * (uncoordinated: a token known to two replicas gets two heartbeats while that lasts).
    */
-  private fallbackTick(): number {
-    if (!this.redisWasDown) {
+  private memoryTick(all: boolean, why: string): number {
+    if (all && !this.redisWasDown) {
       this.redisWasDown = true;
-      this.logger.warn(`Redis unreachable: heartbeating the ${this.schedule.local.size} token(s) this replica knows from memory`);
+      const { known } = this.schedule.memoryCounts();
+      this.logger.warn(`Redis ${why}: heartbeating the ${known} token(s) this replica knows from memory`);
     }
     const now = Date.now();
     const budget = Math.ceil((this.config.heartbeat.ratePerSecond * TICK_MS) / 1000);
-    const due = this.schedule.local.due(now, Math.min(budget, MAX_FALLBACK_IN_FLIGHT - this.fallbackInFlight));
+    const due = this.schedule.dueFromMemory(now, Math.min(budget, MAX_FALLBACK_IN_FLIGHT - this.fallbackInFlight), all);
     for (const [jobId, entry] of due) {
       // Not due again while its call is in flight; calls overlap ticks instead of blocking them.
-      this.schedule.local.touch(jobId, now + entry.intervalMs);
+      this.schedule.touchInMemory(jobId, now + entry.intervalMs);
       this.fallbackInFlight++;
       void this.fallbackBeat(jobId, entry).finally(() => this.fallbackInFlight--);
     }
@@ -144,10 +176,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     } else if (result.kind === SfnErrorKind.TaskGone) {
       // Closed or cancelled meanwhile; the shared schedule handles it once Redis is back.
       this.metrics.heartbeats.inc({ binding: entry.binding, result: 'expired' });
-      this.schedule.local.forget(jobId);
+      this.schedule.forgetInMemory(jobId);
     } else {
       this.metrics.heartbeats.inc({ binding: entry.binding, result: 'error' });
-      this.schedule.local.touch(jobId, Date.now() + Math.min(entry.intervalMs / 2, RETRY_AFTER_ERROR_MS));
+      this.schedule.touchInMemory(jobId, Date.now() + Math.min(entry.intervalMs / 2, RETRY_AFTER_ERROR_MS));
     }
   }
 
@@ -166,26 +198,20 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async closedByRelay(jobId: string): Promise<boolean> {
-    const fresh = await Job.fromId<CancellableRelayData>(this.relayQueue, jobId);
+    const fresh = await Job.fromId<RelayJobData>(this.relayQueue, jobId);
     if (!fresh || fresh.finishedOn) return true;
     return (await fresh.getState()) === 'active';
   }
 
   private async beat(jobId: string): Promise<void> {
-    const relayJob = await Job.fromId<CancellableRelayData>(this.relayQueue, jobId);
+    const relayJob = await Job.fromId<RelayJobData>(this.relayQueue, jobId);
     if (!relayJob || relayJob.finishedOn || relayJob.data.cancelled) {
       await this.schedule.remove(jobId);
       return;
     }
     const { binding, taskToken } = relayJob.data;
     const interval = this.intervals.get(binding) ?? this.config.heartbeat.defaultSeconds * 1000;
-    if (Date.now() - (relayJob.processedOn ?? 0) < RELAYING_GRACE_MS && (await relayJob.getState()) === 'active') {
-      // The relay is sending the result right now; a heartbeat would only race it. (A relay job
-      // active for longer is retrying, or held by a replica that died: keep the task alive.)
-      await this.schedule.reschedule(jobId, Date.now() + RELAYING_RECHECK_MS);
-      return;
-    }
-    this.schedule.local.remember(jobId, { taskToken, binding, intervalMs: interval, nextDueAt: Date.now() + interval });
+    this.schedule.remember(jobId, { taskToken, binding, intervalMs: interval, nextDueAt: Date.now() + interval });
     const result = await this.callbacks.heartbeat(taskToken);
     if (result.ok) {
       this.callFailures.success();

@@ -22,7 +22,7 @@ export class TaskCanceller {
     private readonly schedule: HeartbeatSchedule,
   ) {}
 
-  async cancel(relayJob: Job<RelayJobData & { cancelled?: string }>, reason: string): Promise<'removed' | 'flagged' | 'finished'> {
+  async cancel(relayJob: Job<RelayJobData>, reason: string): Promise<'removed' | 'flagged' | 'finished'> {
     const jobId = relayJob.id as string;
     const { binding, queue, taskToken } = relayJob.data;
     await this.schedule.remove(jobId);

@@ -113,23 +113,28 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
         state.parked--;
         this.metrics.parkedPolls.dec({ binding: state.name });
       }
+      // A taken token lives only in this process until written: its write starts before anything else.
+      const writing = out.taskToken ? this.handOff(state, out.taskToken, out.input) : undefined;
       failures = 0;
       state.recordPollOutcome();
       this.onPollSuccess(state);
-      if (!out.taskToken) {
-        this.metrics.polls.inc({ binding: state.name, result: 'empty' });
-        continue;
-      }
-      this.metrics.polls.inc({ binding: state.name, result: 'task' });
-      // Counted as in flight until the write lands, then as written: a queue count read meanwhile
-      // never subtracts a task Redis does not hold yet.
-      state.enqueuing++;
-      try {
-        const result = await this.producer.enqueue(state.config, { taskToken: out.taskToken, input: out.input, receivedAt: Date.now() });
-        if (result.enqueued) state.enqueuedSinceCount++;
-      } finally {
-        state.enqueuing--;
-      }
+      this.metrics.polls.inc({ binding: state.name, result: writing ? 'task' : 'empty' });
+      await writing;
+    }
+  }
+
+  /**
+   * Hands a token to the producer. Counted as in flight until the write lands, then as written: a
+   * queue count read meanwhile never subtracts a task Redis does not hold yet.
+   */
+  private async handOff(state: BindingState, taskToken: string, input: string | undefined): Promise<void> {
+    const receivedAt = Date.now();
+    state.enqueuing++;
+    try {
+      const result = await this.producer.enqueue(state.config, { taskToken, input, receivedAt });
+      if (result.enqueued) state.enqueuedSinceCount++;
+    } finally {
+      state.enqueuing--;
     }
   }
 

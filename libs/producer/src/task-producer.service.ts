@@ -1,18 +1,18 @@
 import { InjectFlowProducer } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BindingConfig, BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
-import { HeartbeatSchedule } from '@bridge/heartbeat';
+import { HeartbeatSchedule, ZaddClient } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
-import { jobIdForToken, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
+import { jobIdForToken, PRODUCER_CONNECTION, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
 import { delay, fullJitterDelay, TaskCallbacks, tokenRef } from '@bridge/sfn';
-import { FlowProducer } from 'bullmq';
+import { FlowJob, FlowProducer } from 'bullmq';
 import { buildTaskFlow } from './task-flow';
 import { parseTaskInput } from './task-input';
 
 /** Per-try bound on one flow write; the flow producer's connection fails fast while Redis is down. */
-const ADD_TIMEOUT_MS = 5_000;
+export const ADD_TIMEOUT_MS = 5_000;
 /** Even a try that starts at the deadline gets this long (a write to a healthy Redis takes ~1 ms). */
-const MIN_TRY_MS = 250;
+export const MIN_TRY_MS = 250;
 
 export interface TakenTask {
   taskToken: string;
@@ -24,10 +24,13 @@ export interface TakenTask {
 export type EnqueueResult = { enqueued: true; jobId: string } | { enqueued: false; reason: string };
 
 /**
- * Writes each taken task to BullMQ. A token, once taken, is never dropped: the write is retried
- * (same job id, so a retry adds nothing twice) for `ENQUEUE_RETRY_FOR_MS`, and if Redis still
- * refuses, the task is failed explicitly with `Bridge.EnqueueFailed` so the state machine's
- * Retry/Catch can act.
+ * Writes each taken task to BullMQ. The write is one round trip on the producer's own connection
+ * (nothing else queues on it): the task's heartbeat-schedule entry and its flow are issued in the
+ * same tick, before any other per-task work. Until it lands the token is kept alive from memory
+ * by the heartbeat service (HeartbeatSchedule.take). A token, once taken, is never dropped: the
+ * write is retried (same job id, so a retry adds nothing twice) for `ENQUEUE_RETRY_FOR_MS`, and if
+ * Redis still refuses, the task is failed explicitly with `Bridge.EnqueueFailed` so the state
+ * machine's Retry/Catch can act.
  */
 @Injectable()
 export class TaskProducer {
@@ -35,6 +38,7 @@ export class TaskProducer {
 
   constructor(
     @InjectFlowProducer(TASK_FLOW_PRODUCER) private readonly flow: FlowProducer,
+    @Inject(PRODUCER_CONNECTION) private readonly connection: ZaddClient,
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     private readonly callbacks: TaskCallbacks,
     private readonly metrics: BridgeMetrics,
@@ -50,40 +54,32 @@ export class TaskProducer {
       receivedAt: task.receivedAt,
     };
     const flow = buildTaskFlow(this.config, binding, jobId, relayData, parseTaskInput(task.input));
-    const deadline = Date.now() + this.config.enqueue.retryForMs;
-    // Until the write lands (Redis down: retried for ENQUEUE_RETRY_FOR_MS) the token exists only in
-    // this process, where the heartbeat service cannot see it: heartbeat it from here, or Step
-    // Functions' heartbeat clock, which started at hand-out, runs out during a short outage. A
-    // normal write takes milliseconds, so this timer never fires for it.
-    const keepAlive = setInterval(() => void this.callbacks.heartbeat(task.taskToken), binding.heartbeatSeconds * 1000);
-    try {
-      return await this.write(binding, task, jobId, flow, deadline);
-    } finally {
-      clearInterval(keepAlive);
-    }
+    const intervalMs = binding.heartbeatSeconds * 1000;
+    const firstBeat = task.receivedAt + intervalMs;
+    this.heartbeats.take(jobId, { taskToken: task.taskToken, binding: binding.name, intervalMs, nextDueAt: firstBeat });
+    return this.write(binding, task, jobId, flow, firstBeat, Date.now() + this.config.enqueue.retryForMs);
   }
 
   private async write(
     binding: BindingConfig,
     task: TakenTask,
     jobId: string,
-    flow: ReturnType<typeof buildTaskFlow>,
+    flow: FlowJob,
+    firstBeat: number,
     deadline: number,
   ): Promise<EnqueueResult> {
     let lastError = '';
     for (let attempt = 0; ; attempt++) {
       try {
-        // The heartbeat schedule entry goes first: a task in the queue without one could time out.
-        const firstBeat = task.receivedAt + binding.heartbeatSeconds * 1000;
-        await withTimeout(
-          this.heartbeats
-            .add(jobId, firstBeat, { taskToken: task.taskToken, binding: binding.name, intervalMs: binding.heartbeatSeconds * 1000 })
-            .then(() => this.flow.add(flow)),
-          // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
-          Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())),
-        );
-        this.metrics.tasksEnqueued.inc({ binding: binding.name });
+        // Both commands go out in this tick on one connection: one round trip. The schedule entry
+        // is first in the pipe, so a task is never in a queue without one.
+        const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
+        const added = this.flow.add(flow);
+        // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
+        await withTimeout(Promise.all([entry, added]), Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())));
+        this.heartbeats.written(jobId);
         this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
+        this.metrics.tasksEnqueued.inc({ binding: binding.name });
         if (attempt > 0) this.logger.log(`Enqueued task ${tokenRef(task.taskToken)} after ${attempt} retries`);
         if (this.config.log.payloads) {
           this.logger.debug(`Task ${tokenRef(task.taskToken)} (${binding.name}) enqueued as job ${jobId.slice(0, 12)} with input ${task.input ?? ''}`);
@@ -95,9 +91,11 @@ export class TaskProducer {
           this.logger.warn(`Enqueue of task ${tokenRef(task.taskToken)} failed (${lastError}); retrying`);
         }
       }
-      const wait = fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 });
-      if (Date.now() + wait >= deadline) break;
-      await delay(wait);
+      // The budget is used in full: a fast-failing write (connection down) retries until the
+      // deadline, with one last try at it.
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await delay(Math.min(fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 }), left));
     }
     await this.failUnenqueued(binding, task, lastError);
     return { enqueued: false, reason: lastError };
@@ -105,7 +103,7 @@ export class TaskProducer {
 
   private async failUnenqueued(binding: BindingConfig, task: TakenTask, reason: string): Promise<void> {
     this.metrics.enqueueFailures.inc({ binding: binding.name });
-    this.heartbeats.local.forget(jobIdForToken(task.taskToken));
+    this.heartbeats.forget(jobIdForToken(task.taskToken));
     const cause = `The bridge could not write the task to queue "${binding.queue}" within ${this.config.enqueue.retryForMs} ms: ${reason}`.slice(0, 32_768);
     const result = await this.callbacks.failure(task.taskToken, 'Bridge.EnqueueFailed', cause);
     if (result.ok) {

@@ -1,8 +1,13 @@
-/** Queues the bridge itself owns (binding queues come from the bindings file). */
-export enum BridgeQueue {
+import { RELAY_QUEUE_NAME } from '@bridge/config';
+
+/**
+ * Queues the bridge itself owns (binding queues come from the bindings file). The relay queue's
+ * name is written once, in libs/config (which refuses bindings on it and cannot import this lib).
+ */
+export const BridgeQueue = {
   /** Parent jobs of every task flow: they hold the token and become ready when the child ends. */
-  Relay = 'sfn-bridge-relay',
-}
+  Relay: RELAY_QUEUE_NAME,
+} as const;
 
 /** Job names on the relay queue. */
 export enum RelayJobName {

@@ -53,7 +53,7 @@ export class QueueModule implements OnApplicationShutdown {
         },
         RedisErrorLog,
       ],
-      exports: [...bull, REDIS_CONNECTION, BINDING_QUEUES],
+      exports: [...bull, REDIS_CONNECTION, PRODUCER_CONNECTION, BINDING_QUEUES],
     };
   }
 

@@ -4,26 +4,37 @@ import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { HeartbeatSchedule } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, RelayJobData, RelayResult } from '@bridge/queue';
-import { BurstLog, CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { BurstLog, CallbackResult, delay, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { Job } from 'bullmq';
 import { bridgeFailure, TaskOutcome } from './outcome';
+import {
+  AMBIGUOUS_SETTLE_MS,
+  earlierAttemptMayHaveSent,
+  mayHaveLanded,
+  RECHECK_LOCK_AFTER_MS,
+  RELAY_LOCK_MS,
+  RelayLockLostError,
+} from './relay-attempt';
 import { RelayRetryableError } from './relay-retryable.error';
 import { ResolvedOutcome, TaskOutcomeResolver } from './task-outcome.resolver';
 
 /**
  * The bridge's worker on the relay queue. A relay job becomes ready when its child (the consumer's
- * job) completes or finally fails; this sends SendTaskSuccess / SendTaskFailure. Transient AWS
- * errors throw (BullMQ retries with backoff); a task Step Functions no longer knows closes the job
- * as `expired`, never retried. Relay state lives in Redis, so a crash between a consumer finishing
- * and the relay is recovered by whichever replica picks the job up, exactly once per job lock.
+ * job) completes or finally fails; this sends SendTaskSuccess / SendTaskFailure once.
+ *
+ * No result is sent twice. A job on its first attempt sends at once (no extra call). A job an
+ * earlier attempt may have sent for (retried after an ambiguous error, stalled, its replica died)
+ * first probes with SendTaskHeartbeat: "task gone" means that send landed (or the task ended),
+ * so the job closes as `recovered` without sending; a live task gets the send. An attempt that ran
+ * longer than half its lock checks it still holds the job before sending, and one whose send had
+ * an ambiguous answer waits for that request to settle before the job is retried. Transient AWS
+ * errors throw (BullMQ retries with backoff); a task Step Functions no longer knows at the first
+ * send closes the job as `expired`.
+ *
+ * Locks are short: a replica that dies mid-relay has its jobs picked up by another within ~15 s,
+ * and a job may stall many times (replica after replica killed) without being failed.
  */
-/**
- * Relay jobs take milliseconds, so locks are short: a replica that dies mid-relay has its jobs
- * picked up by another within ~15 s (not BullMQ's default 30-60 s), and a job may stall many times
- * (replica after replica killed) without being failed: a repeated relay is answered TaskTimedOut
- * and closed as expired, never sent twice.
- */
-@Processor(BridgeQueue.Relay, { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 20 })
+@Processor(BridgeQueue.Relay, { lockDuration: RELAY_LOCK_MS, stalledInterval: 5_000, maxStalledCount: 20 })
 export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(RelayProcessor.name);
   /** Transient relay failures (throttling, 5xx, resets) log once per burst. */
@@ -46,23 +57,37 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     this.worker.on('completed', () => this.workerErrors.success());
   }
 
-  async process(job: Job<RelayJobData & { cancelled?: string }>): Promise<RelayResult> {
-    const result = await this.relay(job);
+  async process(job: Job<RelayJobData>, lockToken?: string): Promise<RelayResult> {
+    const result = await this.relay(job, lockToken, Date.now());
     // Closed one way or another: no more heartbeats for this token.
     await this.heartbeats.remove(job.id as string);
     return result;
   }
 
-  private async relay(job: Job<RelayJobData & { cancelled?: string }>): Promise<RelayResult> {
+  private async relay(job: Job<RelayJobData>, lockToken: string | undefined, startedAt: number): Promise<RelayResult> {
     const { binding, taskToken } = job.data;
     if (job.data.cancelled) {
       this.metrics.relays.inc({ binding, outcome: 'cancelled' });
       return { status: 'cancelled', reason: job.data.cancelled };
     }
     const resolved = await this.resolver.resolve(job);
+    if (earlierAttemptMayHaveSent(job)) {
+      const probe = await this.callbacks.heartbeat(taskToken);
+      if (!probe.ok && probe.kind === SfnErrorKind.TaskGone) {
+        this.metrics.relays.inc({ binding, outcome: 'recovered' });
+        this.logger.log(
+          `Task ${tokenRef(taskToken)} (${binding}) was already closed when attempt ${job.attemptsStarted} of its relay probed ` +
+            `(${probe.name}): an earlier attempt's result landed, or the task ended; nothing sent again`,
+        );
+        return { status: 'recovered', reason: probe.name };
+      }
+      if (!probe.ok) return this.failed(job, probe);
+    }
     let outcome = resolved.outcome;
+    await this.assertStillOwned(job, lockToken, startedAt);
     let result = await this.send(taskToken, outcome);
     if (!result.ok && result.kind === SfnErrorKind.InvalidOutput && outcome.kind === 'success') {
+      // Refused without closing the task: the failure below is its first result, not a second.
       outcome = bridgeFailure('OutputTooLarge', `Step Functions refused the output: ${(result.error as Error).message}`);
       result = await this.send(taskToken, outcome);
     }
@@ -82,6 +107,14 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
       this.logger.warn(`Task ${tokenRef(taskToken)} (${binding}) ended before its result could be relayed: ${result.name}`);
       return { status: 'expired', reason: result.name };
     }
+    // The request may still be applied a moment later; the retry's probe must see it.
+    if (mayHaveLanded(result.kind)) await delay(AMBIGUOUS_SETTLE_MS);
+    return this.failed(job, result);
+  }
+
+  /** Counts and logs a failed call, stops heartbeats on the last attempt, throws for a retry. */
+  private async failed(job: Job<RelayJobData>, result: Extract<CallbackResult, { ok: false }>): Promise<never> {
+    const { binding, taskToken } = job.data;
     this.metrics.relayErrors.inc({ binding, error: result.name });
     const attempt = job.attemptsMade + 1;
     const message = `Relay of task ${tokenRef(taskToken)} (${binding}) failed on attempt ${attempt}/${job.opts.attempts ?? 1}: ${result.name}`;
@@ -93,6 +126,15 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
       this.failures.failure(`${message}; retrying with backoff`);
     }
     throw new RelayRetryableError(message);
+  }
+
+  /** After a long attempt (the lock may have lapsed and another replica taken the job), re-take the lock or stop. */
+  private async assertStillOwned(job: Job<RelayJobData>, lockToken: string | undefined, startedAt: number): Promise<void> {
+    if (!lockToken || Date.now() - startedAt < RECHECK_LOCK_AFTER_MS) return;
+    const held = await job.extendLock(lockToken, RELAY_LOCK_MS);
+    if (Number(held) !== 1) {
+      throw new RelayLockLostError(`Relay of task ${tokenRef(job.data.taskToken)} lost its lock; another replica relays it`);
+    }
   }
 
   private send(taskToken: string, outcome: TaskOutcome): Promise<CallbackResult> {

@@ -2,6 +2,7 @@ export * from './sfn.constants';
 export * from './sfn-clients.factory';
 export * from './sfn-error-kind';
 export * from './backoff';
+export * from './throttle-only-retry';
 export * from './task-token';
 export * from './sfn.module';
 export * from './task-callbacks.service';

@@ -2,6 +2,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { throttleOnlyRetry } from './throttle-only-retry';
 import { CALLBACK_REQUEST_TIMEOUT_MS, CONNECT_TIMEOUT_MS, POLL_REQUEST_TIMEOUT_MS } from './sfn.constants';
 
 export interface SfnClientsOptions {
@@ -42,7 +43,8 @@ export function createSfnClients(options: SfnClientsOptions): SfnClients {
   });
   const callback = new SFNClient({
     region: options.region,
-    maxAttempts: 3,
+    // Retries only what provably did not land (throttling): a result sent again is a second result.
+    retryStrategy: throttleOnlyRetry(3),
     requestHandler: new NodeHttpHandler({
       ...agents(options.callbackSockets),
       connectionTimeout: CONNECT_TIMEOUT_MS,
