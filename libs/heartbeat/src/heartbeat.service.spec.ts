@@ -1,0 +1,102 @@
+import { BridgeConfig, loadConfig } from '@bridge/config';
+import { BridgeMetrics } from '@bridge/metrics';
+import { RelayJobData } from '@bridge/queue';
+import { TaskCallbacks } from '@bridge/sfn';
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { HeartbeatSchedule } from './heartbeat-schedule.service';
+import { HeartbeatService } from './heartbeat.service';
+import { TaskCanceller } from './task-canceller.service';
+
+const ARN = 'arn:aws:states:us-east-1:123456789012:activity:unit';
+const INTERVAL_MS = 2_000;
+/** The loop ticks every 250 ms; a due heartbeat goes out on the next tick. */
+const TICK_MS = 250;
+
+function setup(status: string, claimDue: jest.Mock = jest.fn().mockResolvedValue([])) {
+  const config: BridgeConfig = loadConfig({
+    BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: unit\n    heartbeatSeconds: ${INTERVAL_MS / 1000}\n`,
+  });
+  const redis = { status, defineCommand: jest.fn(), sfnBridgeClaimDue: claimDue, zadd: jest.fn().mockResolvedValue(1), zrem: jest.fn().mockResolvedValue(1), pipeline: () => ({ zadd: jest.fn(), exec: jest.fn().mockResolvedValue([]) }) };
+  const schedule = new HeartbeatSchedule(redis as unknown as IORedis, config);
+  const callbacks = { heartbeat: jest.fn().mockResolvedValue({ ok: true }) };
+  const service = new HeartbeatService(
+    config,
+    redis as unknown as IORedis,
+    {} as Queue<RelayJobData>,
+    schedule,
+    {} as TaskCanceller,
+    callbacks as unknown as TaskCallbacks,
+    new BridgeMetrics(),
+  );
+  const beatsOf = (token: string) => callbacks.heartbeat.mock.calls.filter((c) => c[0] === token).length;
+  const entry = (token: string) => ({ taskToken: token, binding: config.bindings[0].name, intervalMs: INTERVAL_MS, nextDueAt: Date.now() + INTERVAL_MS });
+  return { redis, schedule, callbacks, service, beatsOf, entry };
+}
+
+describe('HeartbeatService: what memory keeps alive', () => {
+  let service: HeartbeatService | undefined;
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(async () => {
+    const stopping = service?.onModuleDestroy();
+    await jest.advanceTimersByTimeAsync(3_000);
+    await stopping;
+    service = undefined;
+    jest.useRealTimers();
+  });
+
+  it('heartbeats a taken, not yet written token from memory every interval, with Redis up', async () => {
+    const s = setup('ready');
+    service = s.service;
+    s.schedule.take('job-1', s.entry('pending'));
+    s.service.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(INTERVAL_MS - TICK_MS);
+    expect(s.beatsOf('pending')).toBe(0);
+    await jest.advanceTimersByTimeAsync(2 * TICK_MS);
+    expect(s.beatsOf('pending')).toBe(1);
+    await jest.advanceTimersByTimeAsync(INTERVAL_MS);
+    expect(s.beatsOf('pending')).toBe(2);
+  });
+
+  it('leaves a written token to the shared schedule while Redis works (no heartbeat from memory)', async () => {
+    const s = setup('ready');
+    service = s.service;
+    s.schedule.take('job-1', s.entry('written'));
+    s.schedule.written('job-1');
+    s.service.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(3 * INTERVAL_MS);
+    expect({ beats: s.beatsOf('written'), claims: s.redis.sfnBridgeClaimDue.mock.calls.length > 0 }).toEqual({ beats: 0, claims: true });
+  });
+
+  it('heartbeats every known token from memory while Redis is up but refusing writes (READONLY)', async () => {
+    const readonly = jest.fn().mockRejectedValue(new Error("READONLY You can't write against a read only replica."));
+    const s = setup('ready', readonly);
+    service = s.service;
+    s.schedule.take('job-1', s.entry('written'));
+    s.schedule.written('job-1');
+    s.service.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(INTERVAL_MS + 2 * TICK_MS);
+    expect(s.beatsOf('written')).toBe(1);
+  });
+
+  it('heartbeats every known token from memory while Redis is unreachable, and a pending one is never pruned', async () => {
+    const s = setup('reconnecting');
+    service = s.service;
+    s.schedule.take('job-1', s.entry('written'));
+    s.schedule.written('job-1');
+    s.schedule.take('job-2', s.entry('pending'));
+    s.service.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(INTERVAL_MS + 2 * TICK_MS);
+    expect({ written: s.beatsOf('written'), pending: s.beatsOf('pending') }).toEqual({ written: 1, pending: 1 });
+    expect(s.schedule.pruneMemory()).toBe(0);
+  });
+
+  it('a shared-schedule removal (no relay job yet) does not drop a token whose write is still in flight', async () => {
+    const s = setup('ready');
+    s.schedule.take('job-1', s.entry('pending'));
+    await s.schedule.remove('job-1');
+    expect(s.schedule.memoryCounts()).toEqual({ known: 1, pending: 1 });
+    s.schedule.forget('job-1');
+    expect(s.schedule.memoryCounts()).toEqual({ known: 0, pending: 0 });
+  });
+});

@@ -1,0 +1,80 @@
+import { BridgeConfig, loadConfig } from '@bridge/config';
+import { HeartbeatSchedule } from '@bridge/heartbeat';
+import { BridgeMetrics } from '@bridge/metrics';
+import { TaskCallbacks } from '@bridge/sfn';
+import { FlowProducer } from 'bullmq';
+import IORedis from 'ioredis';
+import { ADD_TIMEOUT_MS, MIN_TRY_MS, TaskProducer } from './task-producer.service';
+
+const ARN = 'arn:aws:states:us-east-1:123456789012:activity:unit';
+
+function setup(env: Record<string, string>) {
+  const config: BridgeConfig = loadConfig({ BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: unit\n`, ...env });
+  const flow = { add: jest.fn() };
+  const connection = { zadd: jest.fn() };
+  const callbacks = { failure: jest.fn().mockResolvedValue({ ok: true }), heartbeat: jest.fn() };
+  const schedule = new HeartbeatSchedule({ defineCommand: jest.fn() } as unknown as IORedis, config);
+  const producer = new TaskProducer(
+    flow as unknown as FlowProducer,
+    connection,
+    config,
+    callbacks as unknown as TaskCallbacks,
+    new BridgeMetrics(),
+    schedule,
+  );
+  return { config, binding: config.bindings[0], flow, connection, callbacks, schedule, producer };
+}
+
+const task = () => ({ taskToken: 'token-1', input: '{"n":1}', receivedAt: Date.now() });
+
+describe('TaskProducer', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('issues the schedule entry and the flow in the same tick (one round trip), then hands the token to the shared schedule', async () => {
+    const { binding, flow, connection, schedule, producer } = setup({});
+    connection.zadd.mockResolvedValue(1);
+    flow.add.mockResolvedValue({});
+    const result = producer.enqueue(binding, task());
+    // Both commands were issued before the first await returned control.
+    expect({ zadd: connection.zadd.mock.calls.length, add: flow.add.mock.calls.length }).toEqual({ zadd: 1, add: 1 });
+    expect(schedule.memoryCounts()).toEqual({ known: 1, pending: 1 });
+    await expect(result).resolves.toMatchObject({ enqueued: true });
+    expect(schedule.memoryCounts()).toEqual({ known: 1, pending: 0 });
+  });
+
+  it('retries a fast-failing write for the whole ENQUEUE_RETRY_FOR_MS, keeping the token pending, then fails it once with Bridge.EnqueueFailed', async () => {
+    const { binding, flow, connection, callbacks, schedule, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '1500' });
+    const down = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+    connection.zadd.mockRejectedValue(down);
+    flow.add.mockRejectedValue(down);
+    const started = Date.now();
+    let settledAt: number | undefined;
+    const result = producer.enqueue(binding, task()).finally(() => (settledAt = Date.now()));
+    await jest.advanceTimersByTimeAsync(1_400);
+    expect({ failures: callbacks.failure.mock.calls.length, pending: schedule.memoryCounts().pending }).toEqual({ failures: 0, pending: 1 });
+    await jest.advanceTimersByTimeAsync(2_000);
+    await expect(result).resolves.toEqual({ enqueued: false, reason: down.message });
+    expect(settledAt! - started).toBeGreaterThanOrEqual(1_500);
+    expect(settledAt! - started).toBeLessThan(1_500 + MIN_TRY_MS);
+    expect(callbacks.failure.mock.calls.map((c) => c[1])).toEqual(['Bridge.EnqueueFailed']);
+    expect(flow.add.mock.calls.length).toBeGreaterThan(2);
+    expect(schedule.memoryCounts()).toEqual({ known: 0, pending: 0 });
+  });
+
+  it('bounds a write Redis never answers per try, and never past the retry budget', async () => {
+    const { binding, flow, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '12000' });
+    connection.zadd.mockReturnValue(new Promise(() => undefined));
+    flow.add.mockReturnValue(new Promise(() => undefined));
+    const started = Date.now();
+    let settledAt: number | undefined;
+    void producer.enqueue(binding, task()).finally(() => (settledAt = Date.now()));
+    await jest.advanceTimersByTimeAsync(ADD_TIMEOUT_MS - 1);
+    expect(flow.add).toHaveBeenCalledTimes(1);
+    await jest.advanceTimersByTimeAsync(12_000 + MIN_TRY_MS);
+    expect(settledAt).toBeDefined();
+    expect(settledAt! - started).toBeGreaterThanOrEqual(12_000);
+    expect(settledAt! - started).toBeLessThanOrEqual(12_000 + MIN_TRY_MS);
+    expect(callbacks.failure).toHaveBeenCalledTimes(1);
+  });
+});
