@@ -7,3 +7,5 @@ export const ROOT = resolve(__dirname, '../../..');
 export const PREFIX = 'chaos';
 /** The bridge's relay queue (results on their way back to Step Functions). */
 export const RELAY_QUEUE = BridgeQueue.Relay;
+/** The bridges' HEARTBEAT_DEFAULT_SECONDS (bindings without their own interval). */
+export const BRIDGE_HEARTBEAT_DEFAULT_SECONDS = 1;

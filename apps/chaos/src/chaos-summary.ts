@@ -1,5 +1,7 @@
 import type { SfnLocalCounters } from '../../sfn-local/src/counters';
 import type { ChaosOptions } from './chaos-options';
+import type { DispatchFigures } from './dispatch-sampler';
+import type { SilenceFigures } from './heartbeat-silence';
 
 export interface ChaosRow {
   label: string;
@@ -22,5 +24,9 @@ export interface ChaosSummary {
   timeoutDetail: Record<string, number>;
   counters: Pick<SfnLocalCounters, 'calls' | 'errors' | 'faultsFired' | 'closes' | 'duplicateSendTask' | 'secondResults' | 'heartbeats' | 'pollsAbandoned'>;
   relayOutcomes: Record<string, number>;
+  /** Token received -> task in Redis, from the replicas' histograms. */
+  dispatch: DispatchFigures;
+  /** Longest heartbeat silence per token, from the emulator's task records. */
+  silence: SilenceFigures;
   logDir?: string;
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { sleep } from './async-utils';
-import { ROOT, PREFIX } from './chaos-constants';
+import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, ROOT, PREFIX } from './chaos-constants';
 import { freePort, ManagedChild, PrivateRedis } from './processes';
 import type { BridgeBinding } from './sfn-resources';
 
@@ -12,6 +12,8 @@ export class ProcessSupervisor {
   /** In start order: Redis, the emulator, then the bridges. */
   private readonly children: ManagedChild[] = [];
   readonly bridges: ManagedChild[] = [];
+  /** Each replica's metrics URL (a fixed port per replica, kept across restarts). */
+  readonly metricsUrls: string[] = [];
   private redisChild?: PrivateRedis;
 
   constructor(
@@ -50,6 +52,8 @@ export class ProcessSupervisor {
   /** Starts `replicas` bridges (all at once); replica i names its worker `chaos-r<i>-g<generation>`. */
   async startBridges(replicas: number, redisUrl: string, sfnUrl: string, bindings: BridgeBinding[]): Promise<ManagedChild[]> {
     for (let i = 0; i < replicas; i++) {
+      const port = await freePort();
+      this.metricsUrls.push(`http://127.0.0.1:${port}/metrics`);
       const bridge = new ManagedChild({
         name: `bridge-${i}`,
         command: process.execPath,
@@ -57,7 +61,7 @@ export class ProcessSupervisor {
         env: {
           REDIS_URL: redisUrl,
           BULLMQ_PREFIX: PREFIX,
-          PORT: '0',
+          PORT: String(port),
           AWS_REGION: 'us-east-1',
           AWS_ENDPOINT_URL_SFN: sfnUrl,
           AWS_ACCESS_KEY_ID: 'local',
@@ -68,7 +72,7 @@ export class ProcessSupervisor {
           RELAY_ATTEMPTS: '12',
           ENQUEUE_RETRY_FOR_MS: '30000',
           SHUTDOWN_DRAIN_TIMEOUT_MS: '10000',
-          HEARTBEAT_DEFAULT_SECONDS: '1',
+          HEARTBEAT_DEFAULT_SECONDS: String(BRIDGE_HEARTBEAT_DEFAULT_SECONDS),
           HEARTBEAT_RATE_PER_SECOND: '400',
           HEARTBEAT_PROGRESS_MIN_INTERVAL_MS: '1000',
           BULL_BOARD_ENABLED: 'false',

@@ -5,6 +5,7 @@ import type { SfnLocalCounters } from '../../sfn-local/src/counters';
 import { mapLimit } from './async-utils';
 import type { ChaosMonkey } from './chaos-monkey';
 import type { Consumers } from './consumers';
+import { heartbeatSilences, SilenceFigures } from './heartbeat-silence';
 import { explainLost } from './lost-explainer';
 import { tallyRelayOutcomes } from './relay-outcomes';
 import { MachineRef, machineOf } from './sfn-resources';
@@ -37,6 +38,7 @@ export interface ChaosTally {
   timeoutLines: string[];
   relayOutcomes: Record<string, number>;
   counters: SfnLocalCounters;
+  silence: SilenceFigures;
 }
 
 export interface CollectContext {
@@ -48,6 +50,8 @@ export interface CollectContext {
   /** The executions StartExecution accepted. */
   started: ExecRecord[];
   monkey: ChaosMonkey;
+  /** Heartbeat-silence bound (ms) of a binding: its interval + the claim lease. */
+  silenceBoundMs: (kind: ExecRecord['input']['kind']) => number;
 }
 
 async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
@@ -72,6 +76,10 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
   const described = await mapLimit(startedRecs, 16, (r) => sfn.send(new DescribeExecutionCommand({ executionArn: r.arn! })));
   const histories = await mapLimit(startedRecs, 16, (r) => historyOf(sfn, r.arn!));
   const counters = await control.counters();
+  const taskRecords = await mapLimit(startedRecs, 16, (r) => control.tasks({ executionArn: r.arn! }).catch(() => []));
+  const silence = heartbeatSilences(
+    startedRecs.flatMap((r, i) => taskRecords[i].map((task) => ({ label: `${r.input.kind}-${r.index}`, task, boundMs: ctx.silenceBoundMs(r.input.kind) }))),
+  );
   const probe = new IORedis(ctx.redisUrl, { maxRetriesPerRequest: 3 });
 
   const t: ChaosTally = {
@@ -96,6 +104,7 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     timeoutLines: [],
     relayOutcomes: tallyRelayOutcomes(consumers.relayResults),
     counters,
+    silence,
   };
 
   for (let i = 0; i < startedRecs.length; i++) {

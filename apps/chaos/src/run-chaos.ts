@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SfnLocalControl } from '../../sfn-local/src/control-client';
-import { PREFIX, RELAY_QUEUE } from './chaos-constants';
+import { CLAIM_LEASE_MS } from '@bridge/heartbeat';
+import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, PREFIX, RELAY_QUEUE } from './chaos-constants';
+import { DispatchSampler } from './dispatch-sampler';
 import { ChaosMonkey } from './chaos-monkey';
 import type { ChaosOptions } from './chaos-options';
 import type { ChaosSummary } from './chaos-summary';
@@ -17,7 +19,7 @@ import { RunClock } from './run-clock';
 import { createSfnClient } from './sfn-client';
 import { createSfnResources } from './sfn-resources';
 import { buildSummary } from './summary-builder';
-import { BINDINGS } from './workload';
+import { BINDINGS, KINDS } from './workload';
 import { planExecutions, WorkloadDriver } from './workload-driver';
 
 // Re-exported for callers that import the chaos script's surface from here (e.g. the e2e spec's ChaosSummary).
@@ -61,6 +63,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const bridges = await supervisor.startBridges(opts.replicas, redis.url, sfnUrl, bindings);
     log(`chaos: ${bridges.length} bridge replica(s) up; bindings ${usedBindings.join(', ')}`);
     if (opts.faults) for (const f of faultMix()) await control.injectFault(f);
+    const dispatch = new DispatchSampler(() => supervisor.metricsUrls);
+    dispatch.start();
 
     // --- Workload, chaos, progress ----------------------------------------------------------------
     const driver = new WorkloadDriver(planExecutions(random, opts), sfn, machines, opts.rate, clock.deadline);
@@ -71,12 +75,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     await monkey.stop();
     await driving;
     const runSeconds = clock.seconds();
+    const dispatchFigures = await dispatch.stop();
 
     // --- Read-out and verdict ---------------------------------------------------------------------
     const started = driver.started();
     log(`[${clock.elapsed()}] reading out ${started.length} executions`);
-    const tally = await collectResults({ sfn, control, redisUrl: redis.url, consumers, machines, started, monkey });
-    const summary = buildSummary({ opts, tally, startErrors: driver.startErrors, events: monkey.events, runSeconds, dir });
+    // A token's heartbeats may pause for its binding's interval plus the claim lease (its claimer died).
+    const intervalMs = (key: keyof typeof BINDINGS) => (BINDINGS[key].heartbeatSeconds ?? BRIDGE_HEARTBEAT_DEFAULT_SECONDS) * 1000;
+    const leaseMs = Math.min(CLAIM_LEASE_MS, ...usedBindings.map((k) => intervalMs(k) / 2));
+    const silenceBoundMs = (kind: keyof typeof KINDS) => intervalMs(KINDS[kind].binding) + leaseMs;
+    const tally = await collectResults({ sfn, control, redisUrl: redis.url, consumers, machines, started, monkey, silenceBoundMs });
+    const summary = buildSummary({ opts, tally, startErrors: driver.startErrors, events: monkey.events, runSeconds, dir, dispatch: dispatchFigures });
     ok = summary.ok;
     return summary;
   } finally {

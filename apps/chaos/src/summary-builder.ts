@@ -1,6 +1,7 @@
 import type { ChaosEvent } from './chaos-monkey';
 import type { ChaosOptions } from './chaos-options';
 import type { ChaosRow, ChaosSummary } from './chaos-summary';
+import type { DispatchFigures } from './dispatch-sampler';
 import type { ChaosTally } from './result-collector';
 
 export interface SummaryInput {
@@ -11,6 +12,7 @@ export interface SummaryInput {
   runSeconds: number;
   /** The run's temporary directory (logs, AOF); reported unless the run passed without `keep`. */
   dir: string;
+  dispatch: DispatchFigures;
 }
 
 /** The report rows; every 'zero' row must be 0 for the run to pass. */
@@ -50,7 +52,7 @@ function buildRows(opts: ChaosOptions, t: ChaosTally, startErrors: number): Chao
 }
 
 /** The summary (and verdict) of a run. */
-export function buildSummary({ opts, tally, startErrors, events, runSeconds, dir }: SummaryInput): ChaosSummary {
+export function buildSummary({ opts, tally, startErrors, events, runSeconds, dir, dispatch }: SummaryInput): ChaosSummary {
   const countEvents: Record<string, number> = {};
   for (const ev of events) countEvents[ev.action] = (countEvents[ev.action] ?? 0) + 1;
   const rows = buildRows(opts, tally, startErrors);
@@ -77,6 +79,8 @@ export function buildSummary({ opts, tally, startErrors, events, runSeconds, dir
       pollsAbandoned: counters.pollsAbandoned,
     },
     relayOutcomes: tally.relayOutcomes,
+    dispatch,
+    silence: tally.silence,
     logDir: ok && !opts.keep ? undefined : dir,
   };
 }

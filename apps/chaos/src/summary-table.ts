@@ -1,5 +1,7 @@
 import type { ChaosSummary } from './chaos-summary';
 
+const ms = (v: number | undefined) => (v === undefined ? 'n/a' : v === Infinity ? 'inf' : `${Math.round(v * 10) / 10} ms`);
+
 /** The table printed at the end. */
 export function formatSummary(s: ChaosSummary): string {
   const width = Math.max(...s.rows.map((r) => r.label.length));
@@ -16,6 +18,9 @@ export function formatSummary(s: ChaosSummary): string {
     }),
     '',
     `relay job outcomes: ${Object.entries(s.relayOutcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `dispatch (token received -> in Redis, bucket upper bounds): p50 <= ${ms(s.dispatch.p50Ms)}, p99 <= ${ms(s.dispatch.p99Ms)}, max <= ${ms(s.dispatch.maxMs)} (${s.dispatch.samples} samples)`,
+    `longest heartbeat silence per token: max ${s.silence.longestMs} ms, p99 ${s.silence.p99Ms} ms over ${s.silence.tokens} tokens; ${s.silence.overBound} above interval + claim lease (${s.silence.boundMs} ms)`,
+    ...s.silence.worst.map((w) => `  ${w}`),
     `emulator: calls ${Object.entries(s.counters.calls).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `emulator: closes ${Object.entries(s.counters.closes).map(([k, v]) => `${k} ${v}`).join(', ')}; SendTask* on closed tasks ${s.counters.duplicateSendTask}; heartbeats ${s.counters.heartbeats}`,
   ];

@@ -13,11 +13,8 @@ import { TaskCanceller } from './task-canceller.service';
 const TICK_MS = 250;
 /** How long the loop waits for one pass before ticking again. */
 const PASS_WAIT_MS = 1_000;
-/** SendTaskHeartbeat calls in flight at once, from memory and from the shared schedule (each). */
+/** SendTaskHeartbeat calls in flight at once from memory. */
 const MAX_FALLBACK_IN_FLIGHT = 256;
-const MAX_SHARED_IN_FLIGHT = 512;
-/** How long shutdown waits for heartbeats in flight. */
-const SHUTDOWN_BEATS_WAIT_MS = 2_000;
 /** Share of the heartbeat budget the bindings' worst case may use (the rest absorbs retries). */
 const BUDGET_HEADROOM = 0.6;
 /** Retry soon (half an interval, at most this) after a throttled or failed heartbeat. */
@@ -36,9 +33,8 @@ const PRUNE_EVERY_MS = 10_000;
  * The one owner of a taken token's liveness: a token this replica took and has not yet written is
  * heartbeated from memory (only this replica knows it), and so is every token it knows while the
  * shared schedule cannot be used (Redis unreachable, or up but refusing writes: READONLY, OOM).
- * A pass only claims; the heartbeats it claimed run on their own, so one slow call never holds up
- * the next claim. A token whose relay is in progress is heartbeated too (a heartbeat racing the
- * relay is benign), so a replica dying mid-relay leaves no token silent beyond interval + lease.
+ * A token whose relay is in progress is heartbeated too (a heartbeat racing the relay is benign),
+ * so a replica dying mid-relay leaves no token silent beyond interval + lease.
  */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -52,8 +48,6 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   /** The last shared pass failed with Redis connected (READONLY, OOM, script error). */
   private sharedFailing = false;
   private fallbackInFlight = 0;
-  private sharedInFlight = 0;
-  private readonly beats = new Set<Promise<void>>();
   private prunedAt = Date.now();
   private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
   private readonly callFailures = new BurstLog(this.logger, 'SendTaskHeartbeat');
@@ -91,8 +85,6 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    // Heartbeats already claimed get a moment to finish (their claim lease covers them otherwise).
-    await Promise.race([Promise.allSettled([...this.beats]), delay(SHUTDOWN_BEATS_WAIT_MS)]);
   }
 
   /**
@@ -127,20 +119,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       this.prunedAt = Date.now();
     }
     const rate = this.config.heartbeat.ratePerSecond;
-    const max = Math.min(Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2), MAX_SHARED_IN_FLIGHT - this.sharedInFlight);
-    if (max <= 0) return 0;
+    const max = Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2);
     const due = await this.schedule.claimDue(max, rate);
-    for (const jobId of due) {
-      // Each claimed heartbeat runs on its own (its claim lease covers it); the next pass need not wait.
-      this.sharedInFlight++;
-      const beat: Promise<void> = this.beat(jobId)
-        .catch((err: Error) => this.passFailures.failure(err.message))
-        .finally(() => {
-          this.sharedInFlight--;
-          this.beats.delete(beat);
-        });
-      this.beats.add(beat);
-    }
+    await Promise.all(due.map((jobId) => this.beat(jobId)));
     return due.length;
   }
 

@@ -77,4 +77,17 @@ describe('TaskProducer', () => {
     expect(settledAt! - started).toBeLessThanOrEqual(12_000 + MIN_TRY_MS);
     expect(callbacks.failure).toHaveBeenCalledTimes(1);
   });
+
+  it('cancels the relay job of a write that lands after the task was failed (its failure was the one result)', async () => {
+    const { binding, flow, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '1000' });
+    const updateData = jest.fn().mockResolvedValue(undefined);
+    connection.zadd.mockResolvedValue(1);
+    flow.add.mockReturnValue(new Promise((r) => setTimeout(() => r({ job: { data: { taskToken: 'token-1' }, updateData } }), 6_000)));
+    const result = producer.enqueue(binding, task());
+    await jest.advanceTimersByTimeAsync(1_000 + MIN_TRY_MS);
+    await expect(result).resolves.toMatchObject({ enqueued: false });
+    expect({ failed: callbacks.failure.mock.calls.length, cancelled: updateData.mock.calls.length }).toEqual({ failed: 1, cancelled: 0 });
+    await jest.advanceTimersByTimeAsync(6_000);
+    expect(updateData.mock.calls).toEqual([[{ taskToken: 'token-1', cancelled: 'Bridge.EnqueueFailed' }]]);
+  });
 });

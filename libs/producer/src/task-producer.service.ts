@@ -69,12 +69,14 @@ export class TaskProducer {
     deadline: number,
   ): Promise<EnqueueResult> {
     let lastError = '';
+    const tries: Promise<unknown>[] = [];
     for (let attempt = 0; ; attempt++) {
       try {
         // Both commands go out in this tick on one connection: one round trip. The schedule entry
         // is first in the pipe, so a task is never in a queue without one.
         const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
         const added = this.flow.add(flow);
+        tries.push(added);
         // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
         await withTimeout(Promise.all([entry, added]), Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())));
         this.heartbeats.written(jobId);
@@ -98,7 +100,21 @@ export class TaskProducer {
       await delay(Math.min(fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 }), left));
     }
     await this.failUnenqueued(binding, task, lastError);
+    // A timed-out try may still land after the task was failed: its relay job must then send
+    // nothing (the failure above was the task's one result).
+    void Promise.any(tries).then((node) => this.cancelLateWrite(node, task), () => undefined);
     return { enqueued: false, reason: lastError };
+  }
+
+  private async cancelLateWrite(node: unknown, task: TakenTask): Promise<void> {
+    const job = (node as { job?: { data: RelayJobData; updateData(data: RelayJobData): Promise<void> } } | undefined)?.job;
+    if (!job) return;
+    try {
+      await job.updateData({ ...job.data, cancelled: 'Bridge.EnqueueFailed' });
+      this.logger.warn(`Task ${tokenRef(task.taskToken)}: its write landed after the task was failed; its relay job is cancelled`);
+    } catch (err) {
+      this.logger.error(`Task ${tokenRef(task.taskToken)}: its write landed after the task was failed and could not be cancelled: ${(err as Error).message}`);
+    }
   }
 
   private async failUnenqueued(binding: BindingConfig, task: TakenTask, reason: string): Promise<void> {
