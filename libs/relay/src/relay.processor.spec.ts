@@ -131,4 +131,12 @@ describe('RelayProcessor', () => {
     await expect(processor.process(job({ cancelled: 'TaskTimedOut' }), 'lock')).resolves.toEqual({ status: 'cancelled', reason: 'TaskTimedOut' });
     expect(callbacks.success.mock.calls.length + callbacks.heartbeat.mock.calls.length).toBe(0);
   });
+
+  it('counts the attempt from when the job became active (processedOn), not from when processing began', async () => {
+    const { callbacks, processor, job } = setup();
+    const j = Object.assign(job(), { processedOn: Date.now() - RECHECK_LOCK_AFTER_MS - 1_000 });
+    j.extendLock.mockResolvedValue(0);
+    await expect(processor.process(j, 'lock')).rejects.toBeInstanceOf(RelayLockLostError);
+    expect(callbacks.success).not.toHaveBeenCalled();
+  });
 });

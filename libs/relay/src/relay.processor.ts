@@ -58,7 +58,9 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
   }
 
   async process(job: Job<RelayJobData>, lockToken?: string): Promise<RelayResult> {
-    const result = await this.relay(job, lockToken, Date.now());
+    // The lock was taken when the job became active (`processedOn`, this process's clock), which
+    // on a starved event loop can be well before this call.
+    const result = await this.relay(job, lockToken, Math.min(Date.now(), job.processedOn ?? Date.now()));
     // Closed one way or another: no more heartbeats for this token.
     await this.heartbeats.remove(job.id as string);
     return result;
