@@ -58,6 +58,7 @@ describe('chaos (short run of npm run chaos)', () => {
     expect(summary).toBeDefined();
     expect(row('lost (never terminal')).toBe(0);
     expect(row('relayed twice: second result accepted')).toBe(0);
+    expect({ secondResults: row('relayed twice: second result sent'), detail: summary.secondResultLines }).toEqual({ secondResults: 0, detail: [] });
     expect(row('duplicate jobs')).toBe(0);
     expect(row('duplicate runs')).toBe(0);
     expect(row('ended otherwise')).toBe(0);

@@ -28,5 +28,6 @@ export interface ChaosSummary {
   dispatch: DispatchFigures;
   /** Longest heartbeat silence per token, from the emulator's task records. */
   silence: SilenceFigures;
+  secondResultLines: string[];
   logDir?: string;
 }

@@ -39,6 +39,8 @@ export interface ChaosTally {
   relayOutcomes: Record<string, number>;
   counters: SfnLocalCounters;
   silence: SilenceFigures;
+  /** Tasks that got a second result: when, against the chaos actions (first 20). */
+  secondResultLines: string[];
 }
 
 export interface CollectContext {
@@ -105,6 +107,15 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     relayOutcomes: tallyRelayOutcomes(consumers.relayResults),
     counters,
     silence,
+    secondResultLines: startedRecs.flatMap((r, i) =>
+      taskRecords[i]
+        .filter((task) => task.secondResults > 0)
+        .map((task) => {
+          const at = task.secondResultAt?.[0] ?? 0;
+          const near = events.filter((ev) => ev.at <= at && ev.at + ev.ms + 15_000 >= (task.closedAt ?? at));
+          return `${r.input.kind}-${r.index}: ${task.secondResults} second result(s), the first ${at - (task.closedAt ?? at)} ms after the task closed (${task.closeReason}, handed to ${task.workerName})${near.length ? `; near ${near.map((ev) => `${ev.action} ${ev.target}`).join(', ')}` : ''}`;
+        }),
+    ).slice(0, 20),
   };
 
   for (let i = 0; i < startedRecs.length; i++) {

@@ -81,6 +81,7 @@ export function buildSummary({ opts, tally, startErrors, events, runSeconds, dir
     relayOutcomes: tally.relayOutcomes,
     dispatch,
     silence: tally.silence,
+    secondResultLines: tally.secondResultLines,
     logDir: ok && !opts.keep ? undefined : dir,
   };
 }

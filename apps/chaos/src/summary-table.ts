@@ -26,6 +26,7 @@ export function formatSummary(s: ChaosSummary): string {
   ];
   if (Object.keys(s.timeoutDetail).length) lines.push(`timeouts: ${Object.entries(s.timeoutDetail).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.timeoutLines.length) lines.push('timed out (first 20):', ...s.timeoutLines.map((l) => `  ${l}`));
+  if (s.secondResultLines.length) lines.push('second results (first 20):', ...s.secondResultLines.map((l) => `  ${l}`));
   if (s.lostDetail.length) lines.push('lost (first 50):', ...s.lostDetail.map((l) => `  ${l}`));
   if (s.wrongDetail.length) lines.push('wrong (first 50):', ...s.wrongDetail.map((l) => `  ${l}`));
   lines.push('', s.ok ? 'RESULT: OK' : 'RESULT: FAILED', ...(s.logDir ? [`logs: ${s.logDir}`] : []), '');

@@ -42,6 +42,8 @@ export interface Task {
   maxSilenceMs?: number;
   /** SendTaskSuccess/SendTaskFailure calls that reached the task after a result had closed it. */
   secondResults?: number;
+  /** When (epoch ms) each second result arrived. */
+  secondResultAt?: number[];
   timeoutTimer?: NodeJS.Timeout;
   heartbeatTimer?: NodeJS.Timeout;
 }

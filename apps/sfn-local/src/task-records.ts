@@ -21,6 +21,8 @@ export interface TaskRecord {
   maxSilenceMs?: number;
   /** SendTaskSuccess/SendTaskFailure calls that reached the task after a result had closed it. */
   secondResults: number;
+  /** When (epoch ms) each second result arrived. */
+  secondResultAt?: number[];
 }
 
 /** Look tasks up by one of: the token itself, its sha256 hex, or an execution ARN (all its tasks). */
@@ -45,6 +47,7 @@ const record = (t: Task): TaskRecord => ({
   heartbeatSeconds: t.state.heartbeatSeconds,
   maxSilenceMs: t.handedOutAt === undefined ? undefined : Math.max(t.maxSilenceMs ?? 0, t.status === 'started' ? Date.now() - (t.lastHeartbeatAt ?? t.handedOutAt) : 0),
   secondResults: t.secondResults ?? 0,
+  secondResultAt: t.secondResultAt ? [...t.secondResultAt] : undefined,
 });
 
 export function findTasks(emu: Emulator, q: TaskQuery): TaskRecord[] {

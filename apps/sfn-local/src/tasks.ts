@@ -112,6 +112,7 @@ export class Tasks {
       const closed = this.byHash.get(tokenHash(token));
       if (closed && (closed.closeReason === 'succeeded' || closed.closeReason === 'failed')) {
         closed.secondResults = (closed.secondResults ?? 0) + 1;
+        (closed.secondResultAt ??= []).push(Date.now());
         this.counters.secondResults++;
       }
       throw e;
