@@ -14,7 +14,12 @@ export const RECHECK_LOCK_AFTER_MS = RELAY_LOCK_MS / 2;
  * Step Functions a moment later. The attempt waits this long before it gives the job back for a
  * retry, so the retry's probe sees what that request did instead of racing it.
  */
-export const AMBIGUOUS_SETTLE_MS = 2_000;
+export const AMBIGUOUS_SETTLE_MS = 3_000;
+/**
+ * A send is aborted if it has not finished this long before the job's lock could lapse, so a
+ * starved process never transmits a result after another replica may have taken the job over.
+ */
+export const SEND_LOCK_MARGIN_MS = 1_000;
 
 /**
  * Whether an earlier attempt of this relay job may already have sent the result: it started

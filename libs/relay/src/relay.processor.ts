@@ -13,6 +13,7 @@ import {
   mayHaveLanded,
   RECHECK_LOCK_AFTER_MS,
   RELAY_LOCK_MS,
+  SEND_LOCK_MARGIN_MS,
   RelayLockLostError,
 } from './relay-attempt';
 import { RelayRetryableError } from './relay-retryable.error';
@@ -86,12 +87,14 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
       if (!probe.ok) return this.failed(job, probe);
     }
     let outcome = resolved.outcome;
-    await this.assertStillOwned(job, lockToken, startedAt);
-    let result = await this.send(taskToken, outcome);
+    const lockedAt = await this.assertStillOwned(job, lockToken, startedAt);
+    // The send must be over before the lock (taken at `lockedAt`, renewed since) could lapse.
+    const signal = AbortSignal.timeout(Math.max(1, lockedAt + RELAY_LOCK_MS - SEND_LOCK_MARGIN_MS - Date.now()));
+    let result = await this.send(taskToken, outcome, signal);
     if (!result.ok && result.kind === SfnErrorKind.InvalidOutput && outcome.kind === 'success') {
       // Refused without closing the task: the failure below is its first result, not a second.
       outcome = bridgeFailure('OutputTooLarge', `Step Functions refused the output: ${(result.error as Error).message}`);
-      result = await this.send(taskToken, outcome);
+      result = await this.send(taskToken, outcome, signal);
     }
     if (result.ok) {
       this.failures.success();
@@ -130,19 +133,24 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     throw new RelayRetryableError(message);
   }
 
-  /** After a long attempt (the lock may have lapsed and another replica taken the job), re-take the lock or stop. */
-  private async assertStillOwned(job: Job<RelayJobData>, lockToken: string | undefined, startedAt: number): Promise<void> {
-    if (!lockToken || Date.now() - startedAt < RECHECK_LOCK_AFTER_MS) return;
+  /**
+   * After a long attempt (the lock may have lapsed and another replica taken the job), re-takes
+   * the lock or stops. Returns since when the lock is surely held.
+   */
+  private async assertStillOwned(job: Job<RelayJobData>, lockToken: string | undefined, startedAt: number): Promise<number> {
+    if (!lockToken || Date.now() - startedAt < RECHECK_LOCK_AFTER_MS) return startedAt;
+    const now = Date.now();
     const held = await job.extendLock(lockToken, RELAY_LOCK_MS);
     if (Number(held) !== 1) {
       throw new RelayLockLostError(`Relay of task ${tokenRef(job.data.taskToken)} lost its lock; another replica relays it`);
     }
+    return now;
   }
 
-  private send(taskToken: string, outcome: TaskOutcome): Promise<CallbackResult> {
+  private send(taskToken: string, outcome: TaskOutcome, signal: AbortSignal): Promise<CallbackResult> {
     return outcome.kind === 'success'
-      ? this.callbacks.success(taskToken, outcome.output)
-      : this.callbacks.failure(taskToken, outcome.error, outcome.cause);
+      ? this.callbacks.success(taskToken, outcome.output, signal)
+      : this.callbacks.failure(taskToken, outcome.error, outcome.cause, signal);
   }
 
   private observe(job: Job<RelayJobData>, resolved: ResolvedOutcome, kind: 'success' | 'failure'): void {

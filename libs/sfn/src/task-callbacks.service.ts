@@ -23,12 +23,13 @@ export class TaskCallbacks {
     private readonly metrics: BridgeMetrics,
   ) {}
 
-  success(taskToken: string, output: string): Promise<CallbackResult> {
-    return this.call('SendTaskSuccess', new SendTaskSuccessCommand({ taskToken, output }));
+  /** `signal` aborts the call (a relay whose job lock may lapse stops its send in time). */
+  success(taskToken: string, output: string, signal?: AbortSignal): Promise<CallbackResult> {
+    return this.call('SendTaskSuccess', new SendTaskSuccessCommand({ taskToken, output }), signal);
   }
 
-  failure(taskToken: string, error: string, cause: string): Promise<CallbackResult> {
-    return this.call('SendTaskFailure', new SendTaskFailureCommand({ taskToken, error, cause }));
+  failure(taskToken: string, error: string, cause: string, signal?: AbortSignal): Promise<CallbackResult> {
+    return this.call('SendTaskFailure', new SendTaskFailureCommand({ taskToken, error, cause }), signal);
   }
 
   heartbeat(taskToken: string): Promise<CallbackResult> {
@@ -38,10 +39,11 @@ export class TaskCallbacks {
   private async call(
     operation: string,
     command: SendTaskSuccessCommand | SendTaskFailureCommand | SendTaskHeartbeatCommand,
+    signal?: AbortSignal,
   ): Promise<CallbackResult> {
     try {
       // The union of commands is not assignable to one overload of `send`; each is valid alone.
-      await this.client.send(command as SendTaskSuccessCommand);
+      await this.client.send(command as SendTaskSuccessCommand, signal ? { abortSignal: signal } : {});
       return { ok: true };
     } catch (error) {
       const name = sfnErrorName(error);
