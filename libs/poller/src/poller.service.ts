@@ -37,6 +37,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly states: BindingState[];
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
+  private draining?: Promise<void>;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -65,11 +66,18 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.drain();
   }
 
-  /** Stops starting polls and waits for parked ones (their tasks are enqueued). */
-  async drain(): Promise<void> {
-    if (!this.stop.signal.aborted) this.stop.abort();
+  /** Stops starting polls and waits for parked ones (their tasks are enqueued); later calls share the first. */
+  drain(): Promise<void> {
+    this.draining ??= this.drainOnce();
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<void> {
+    this.stop.abort();
     const parked = this.states.reduce((n, s) => n + s.parked, 0);
-    if (parked > 0) this.logger.log(`Draining ${parked} parked poll(s) before shutdown`);
+    this.logger.log(
+      parked > 0 ? `Draining ${parked} parked poll(s) before shutdown` : 'Shutting down: no poll parked, none started from now on',
+    );
     const all = Promise.all(this.loops);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.config.shutdown.drainTimeoutMs)));
