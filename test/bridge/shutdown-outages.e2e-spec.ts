@@ -134,9 +134,9 @@ describe('SIGTERM exits within SHUTDOWN_DRAIN_TIMEOUT_MS + 5 s whatever is down'
       children.push(bridge);
       await bridge.waitForOutput(/Listening on/, 30_000);
       await redis.stop();
-      await bridge.waitForOutput(/Redis connection lost|Redis unreachable/, 10_000);
+      await bridge.waitForOutput(/Redis connection failed|Redis unreachable/, 10_000);
       await redis.restart();
-      await bridge.waitForOutput(/Redis connection ready again/, 10_000);
+      await bridge.waitForOutput(/Redis connection recovered/, 15_000);
       const ownParked = () => ownSfn.counters().parkedPollsByArn[arn] ?? 0;
       await waitFor(() => ownParked() === 3, { timeoutMs: 10_000, message: `3 parked polls (saw ${ownParked()})` });
       expectGraceful(await sigterm(bridge, () => ownSfn.close()));

@@ -1,6 +1,7 @@
 import { GetActivityTaskCommand, GetActivityTaskCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
+import { IncidentLog } from '@bridge/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { TaskProducer } from '@bridge/producer';
@@ -38,6 +39,8 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
   private draining?: Promise<void>;
+  /** Failed polls per binding, logged as incidents (start, a summary a minute, end). */
+  private readonly pollFailures = new Map<BindingState, IncidentLog>();
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -47,6 +50,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: BridgeMetrics,
   ) {
     this.states = config.bindings.map((b) => new BindingState(b));
+    for (const state of this.states) this.pollFailures.set(state, new IncidentLog(this.logger, `Binding ${state.name}: GetActivityTask`));
     // Every waiting loop listens for the stop signal.
     setMaxListeners(0, this.stop.signal);
   }
@@ -64,6 +68,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.drain();
+    for (const incident of this.pollFailures.values()) incident.dispose();
   }
 
   /** Stops starting polls and waits for parked ones (their tasks are enqueued); later calls share the first. */
@@ -142,10 +147,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private onPollSuccess(state: BindingState): void {
-    if (state.errorBurst > 0) {
-      this.logger.log(`Binding ${state.name}: polling recovered after ${state.errorBurst} failed poll(s)`);
-      state.errorBurst = 0;
-    }
+    this.pollFailures.get(state)?.success();
     if (!state.healthy) {
       state.healthy = true;
       state.lastError = undefined;
@@ -165,9 +167,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.polls.inc({ binding: state.name, result: 'error' });
     this.metrics.awsErrors.inc({ operation: 'GetActivityTask', error: name });
     state.lastError = name;
-    if (state.errorBurst++ === 0) {
-      this.logger.warn(`Binding ${state.name}: GetActivityTask failed (${name}: ${(err as Error).message}); backing off`);
-    }
+    this.pollFailures.get(state)?.failure(`${name}: ${(err as Error).message}; backing off`, name);
     switch (kind) {
       case SfnErrorKind.BindingBroken:
         if (state.healthy) {

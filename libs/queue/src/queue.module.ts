@@ -7,6 +7,7 @@ import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } fr
 import { createRedisConnection } from './redis-connection';
 import { RedisConnectionGroup } from './redis-connection-group';
 import { RedisErrorLog } from './redis-error-log.service';
+import { RedisStatus } from './redis-status.service';
 
 /** Name of the flow producer that writes each task's relay + child jobs. */
 export const TASK_FLOW_PRODUCER = 'sfn-bridge-tasks';
@@ -60,8 +61,9 @@ export class QueueModule implements OnApplicationShutdown {
           useFactory: (...queues: Queue[]) => new Map(queues.map((q) => [q.name, q])),
         },
         RedisErrorLog,
+        RedisStatus,
       ],
-      exports: [...bull, REDIS_CONNECTION, BINDING_QUEUES, RedisConnectionGroup],
+      exports: [...bull, REDIS_CONNECTION, BINDING_QUEUES, RedisConnectionGroup, RedisStatus],
     };
   }
 
