@@ -110,22 +110,23 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     let failures = 0;
     while (!signal.aborted && index < state.activePollers) {
       if (!(await this.gate.waitForRoom(state, signal))) break;
+      // The gate reserved this poll's slot in state.capacity; pollEnded releases or passes it on.
       let out: GetActivityTaskCommandOutput;
-      state.parked++;
       this.metrics.parkedPolls.inc({ binding: state.name });
       try {
         out = await this.client.send(
           new GetActivityTaskCommand({ activityArn: state.config.activityArn, workerName: this.config.workerName }),
         );
       } catch (err) {
+        state.capacity.pollEnded(false);
+        this.metrics.parkedPolls.dec({ binding: state.name });
         state.recordPollOutcome(err);
         failures++;
         await this.onPollError(state, index, err, failures, signal);
         continue;
-      } finally {
-        state.parked--;
-        this.metrics.parkedPolls.dec({ binding: state.name });
       }
+      state.capacity.pollEnded(Boolean(out.taskToken));
+      this.metrics.parkedPolls.dec({ binding: state.name });
       failures = 0;
       state.recordPollOutcome();
       this.onPollSuccess(state);
@@ -136,12 +137,12 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
       this.metrics.polls.inc({ binding: state.name, result: 'task' });
       // Counted as in flight until the write lands, then as written: a queue count read meanwhile
       // never subtracts a task Redis does not hold yet.
-      state.enqueuing++;
+      let landed = false;
       try {
         const result = await this.producer.enqueue(state.config, { taskToken: out.taskToken, input: out.input, receivedAt: Date.now() });
-        if (result.enqueued) state.enqueuedSinceCount++;
+        landed = result.enqueued;
       } finally {
-        state.enqueuing--;
+        state.capacity.writeEnded(landed);
       }
     }
   }
