@@ -22,7 +22,10 @@ export class RedisStatus implements OnModuleInit, OnModuleDestroy {
   private downSince?: number;
   private lastErrorMessage?: string;
 
+  private wasUp = false;
+
   private readonly onReady = () => {
+    this.wasUp = true;
     this.metrics.redisUp.set(1);
     if (!this.everReady) this.logger.log('Redis connection ready');
     this.everReady = true;
@@ -32,7 +35,11 @@ export class RedisStatus implements OnModuleInit, OnModuleDestroy {
   };
   private readonly onDown = () => {
     this.metrics.redisUp.set(this.up ? 1 : 0);
-    if (!this.up) this.downSince ??= Date.now();
+    if (this.up) return;
+    this.downSince ??= Date.now();
+    // A connection that was up and closed is an outage even before a reconnect attempt fails.
+    if (this.wasUp) this.outage.failure(`connection lost (${this.redis.status})`, 'connection lost');
+    this.wasUp = false;
   };
   private readonly onError = (err: Error) => this.connectionError(err);
 
@@ -45,7 +52,7 @@ export class RedisStatus implements OnModuleInit, OnModuleDestroy {
     this.redis.on('ready', this.onReady);
     for (const event of ['close', 'end', 'reconnecting']) this.redis.on(event, this.onDown);
     this.redis.on('error', this.onError);
-    this.everReady = this.up;
+    this.everReady = this.wasUp = this.up;
     if (!this.up) this.downSince = Date.now();
     this.metrics.redisUp.set(this.up ? 1 : 0);
   }
