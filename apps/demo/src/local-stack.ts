@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ACTIVITY_NAME, DEMO_ACTIVITY_ARN, QUEUE } from './scenario';
 import { choosePort, waitForHttp } from './ports';
-import { ManagedChild } from './managed-child';
+import type { ManagedChild } from '@bridge/common';
 import { Supervisor } from './supervisor';
 
 /** Emulator poll hold: short, so the bridge drains its parked polls within seconds on shutdown. */
