@@ -34,7 +34,10 @@ function repoRoot(): string {
 
 async function until(cond: () => boolean, timeoutMs: number, interrupt: Promise<unknown>): Promise<boolean> {
   let interrupted = false;
-  void interrupt.then(() => (interrupted = true), () => (interrupted = true));
+  void interrupt.then(
+    () => (interrupted = true),
+    () => (interrupted = true),
+  );
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (interrupted || Date.now() > deadline) return false;
@@ -72,6 +75,7 @@ async function run(args: DemoArgs): Promise<number> {
   let stream: ExecutionStream | undefined;
   try {
     printer.log('sfn-bullmq-bridge demo: Step Functions activity -> bridge -> BullMQ -> worker -> back');
+    note(`Node ${process.version} (${process.execPath}); the emulator, bridge and worker run on the same binary`);
     let sfnUrl: string;
     if (args.spawn) {
       for (const f of ['dist/apps/sfn-local/main.js', 'dist/apps/bridge/main.js']) {
@@ -90,7 +94,9 @@ async function run(args: DemoArgs): Promise<number> {
     // The activity first: a bridge polling an activity that does not exist yet backs off for long.
     const { activityArn, stateMachineArn } = await startup(createScenario(sfn));
     if (activityArn !== DEMO_ACTIVITY_ARN) {
-      note(`WARNING: activity ARN ${activityArn} is not the bound ${DEMO_ACTIVITY_ARN} (docker/bindings.demo.yaml): the bridge will not see these tasks`);
+      note(
+        `WARNING: activity ARN ${activityArn} is not the bound ${DEMO_ACTIVITY_ARN} (docker/bindings.demo.yaml): the bridge will not see these tasks`,
+      );
     }
     note(`activity ${activityArn}`);
     note(`state machine ${stateMachineArn} (Task: TimeoutSeconds 300, HeartbeatSeconds 60; Catch PaymentDeclined -> Fail)`);
@@ -154,8 +160,13 @@ async function run(args: DemoArgs): Promise<number> {
   signals.dispose();
   if (args.spawn && !privateRedis) await clearPrefix(redisUrl, args.prefix).catch(() => undefined);
   if (tracker) {
-    process.stdout.write(`${renderSummary(tracker, { mode: args.once ? 'once' : 'stream', boardUrl, expected: args.once ? args.count : undefined })}\n`);
-    if (args.once) process.stdout.write(exitCode === 0 ? 'demo: OK, every execution ended as expected\n' : 'demo: FAILED, see the unexpected executions above\n');
+    process.stdout.write(
+      `${renderSummary(tracker, { mode: args.once ? 'once' : 'stream', boardUrl, expected: args.once ? args.count : undefined })}\n`,
+    );
+    if (args.once)
+      process.stdout.write(
+        exitCode === 0 ? 'demo: OK, every execution ended as expected\n' : 'demo: FAILED, see the unexpected executions above\n',
+      );
   }
   return exitCode;
 }

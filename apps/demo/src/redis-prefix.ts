@@ -18,12 +18,19 @@ async function withRedis<T>(url: string, f: (redis: IORedis) => Promise<T>): Pro
  * The Redis the demo uses: `url` when it answers, else a private redis-server on a spare port
  * (handed to `adopt`, so it is stopped with the other children), else a one-line "how to get one".
  */
-export async function chooseRedis(url: string, adopt: (redis: PrivateRedis) => void, note: (text: string) => void): Promise<{ url: string; private: boolean }> {
+export async function chooseRedis(
+  url: string,
+  adopt: (redis: PrivateRedis) => void,
+  note: (text: string) => void,
+): Promise<{ url: string; private: boolean }> {
   if (await redisAnswers(url)) return { url, private: false };
-  if (!findRedisServer()) throw new DemoError(`no Redis answers at ${redactRedisUrl(url)} and redis-server is not installed. ${REDIS_INSTALL_HINT}`);
+  if (!findRedisServer())
+    throw new DemoError(`no Redis answers at ${redactRedisUrl(url)} and redis-server is not installed. ${REDIS_INSTALL_HINT}`);
   const redis = await PrivateRedis.start();
   adopt(redis);
-  note(`no Redis answers at ${redactRedisUrl(url)}: started a private redis-server at ${redis.url} (nothing persisted, stopped when the demo ends)`);
+  note(
+    `no Redis answers at ${redactRedisUrl(url)}: started a private redis-server at ${redis.url} (nothing persisted, stopped when the demo ends)`,
+  );
   return { url: redis.url, private: true };
 }
 

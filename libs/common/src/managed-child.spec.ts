@@ -4,7 +4,11 @@ const node = (script: string) => ['-e', script];
 
 describe('ManagedChild', () => {
   it('resolves start() on the ready line and keeps the output lines', async () => {
-    const child = new ManagedChild({ name: 'echo', args: node("console.log('booting'); console.log('ready on 42'); setInterval(() => {}, 1000)"), ready: /ready on (\d+)/ });
+    const child = new ManagedChild({
+      name: 'echo',
+      args: node("console.log('booting'); console.log('ready on 42'); setInterval(() => {}, 1000)"),
+      ready: /ready on (\d+)/,
+    });
     try {
       await child.start();
       expect((await child.waitForLine(/ready on (\d+)/, 1_000))[1]).toBe('42');
@@ -21,7 +25,11 @@ describe('ManagedChild', () => {
   });
 
   it('escalates to SIGKILL when SIGTERM is ignored, and says so', async () => {
-    const child = new ManagedChild({ name: 'stubborn', args: node("process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"), ready: /up/ });
+    const child = new ManagedChild({
+      name: 'stubborn',
+      args: node("process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"),
+      ready: /up/,
+    });
     await child.start();
     const stopped = await child.stop('SIGTERM', 200);
     expect(stopped.escalated).toBe(true);
@@ -30,7 +38,11 @@ describe('ManagedChild', () => {
   });
 
   it('starts a new generation after a kill, with the env of that generation', async () => {
-    const child = new ManagedChild({ name: 'gen', args: node("console.log('gen ' + process.env.GEN); setInterval(() => {}, 1000)"), ready: /gen \d/ });
+    const child = new ManagedChild({
+      name: 'gen',
+      args: node("console.log('gen ' + process.env.GEN); setInterval(() => {}, 1000)"),
+      ready: /gen \d/,
+    });
     child.envFor = (g) => ({ GEN: String(g) });
     try {
       await child.start();

@@ -208,7 +208,8 @@ export class ManagedChild {
     const pid = this.proc?.pid;
     if (pid === undefined) return;
     try {
-      if (this.spec.processGroup) process.kill(-pid, sig); // the whole group: the child and anything it started
+      if (this.spec.processGroup)
+        process.kill(-pid, sig); // the whole group: the child and anything it started
       else this.proc!.kill(sig);
     } catch {
       try {

@@ -16,7 +16,9 @@ export const REDIS_INSTALL_HINT =
 export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const candidates = env.REDIS_SERVER_BIN
     ? [env.REDIS_SERVER_BIN]
-    : [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin', '/opt/homebrew/bin'].map((d) => join(d, 'redis-server'));
+    : [...(env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin', '/opt/homebrew/bin'].map((d) =>
+        join(d, 'redis-server'),
+      );
   return candidates.find((file) => {
     try {
       accessSync(file, constants.X_OK);
@@ -43,12 +45,11 @@ export class PrivateRedis extends ManagedChild {
     options: PrivateRedisOptions,
     command: string,
   ) {
-    const persistence = options.dir
-      ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.dir]
-      : ['--appendonly', 'no'];
+    const persistence = options.dir ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.dir] : ['--appendonly', 'no'];
     super({
       name: `redis:${port}`,
       command,
+      // prettier-ignore
       args: [
         '--port', String(port),
         '--bind', '127.0.0.1',
