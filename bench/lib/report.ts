@@ -9,7 +9,7 @@ export interface Results {
   baseline?: { jobs: number; rate: number; commandsPerJob: number; top: [string, number][] };
   direct?: Throughput;
   bridge?: Throughput;
-  held?: { idleMb: number; holdingMb: number; held: number; seconds: number };
+  held?: { idleMb: number; holdingMb: number; held: number; seconds: number; idleHeap?: { usedMb: number; totalMb: number }; holdingHeap?: { usedMb: number; totalMb: number } };
   steady?: SteadyRss;
   idle?: IdleCost;
   latency?: Latency[];
@@ -33,7 +33,11 @@ export function printRows(r: Results): void {
       rows.push(['Redis commands per task (bridge + consumer)', '0', `${fmt(b.redisCommandsPerTask, 1)} (${top(perTask)})`, '-', 'report']);
     }
   }
-  if (r.held) rows.push([`bridge RSS holding ${r.held.held} outstanding tasks, no consumer (idle)`, '-', `${fmt(r.held.holdingMb)} MB (${fmt(r.held.idleMb)} MB)`, '-', '<= 150 MB']);
+  if (r.held) {
+    const h = r.held;
+    rows.push([`bridge RSS holding ${h.held} outstanding tasks, no consumer (idle)`, '-', `${fmt(h.holdingMb)} MB (${fmt(h.idleMb)} MB)`, '-', '<= 150 MB']);
+    if (h.idleHeap && h.holdingHeap) rows.push(['  of which V8 heap used / total, holding (idle)', '-', `${fmt(h.holdingHeap.usedMb)} / ${fmt(h.holdingHeap.totalMb)} MB (${fmt(h.idleHeap.usedMb)} / ${fmt(h.idleHeap.totalMb)} MB)`, '-', '-']);
+  }
   if (r.steady) {
     const s = r.steady;
     rows.push([`bridge RSS, steady ${s.rate} tasks/s (got ${fmt(s.achievedRate)}), ${fmt(s.seconds / 60, 1)} min`, '-', `${fmt(Math.min(...s.samplesMb))}-${fmt(Math.max(...s.samplesMb))} MB, trend ${fmt(s.slopeMbPerMin, 1)} MB/min`, '-', '<= 150 MB, flat']);

@@ -116,7 +116,14 @@ export function startBridge(opts: { redisUrl: string; prefix: string; sfnUrl: st
     AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', LOG_LEVEL: 'info',
     BRIDGE_BINDINGS: JSON.stringify({ bindings: opts.bindings }),
     ...opts.env,
-  }, /Listening on/);
+  }, /Listening on [^\s]*:(\d+)/);
+}
+
+/** V8 heap used and total (MB) of a bridge, from its /metrics (Node default metrics). */
+export async function bridgeHeapMb(bridge: Spawned): Promise<{ usedMb: number; totalMb: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${bridge.match[1]}/metrics`)).text();
+  const num = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return { usedMb: num('nodejs_heap_size_used_bytes'), totalMb: num('nodejs_heap_size_total_bytes') };
 }
 
 export function startConsumer(redisUrl: string, prefix: string, queue: string, concurrency: number): Promise<Spawned> {

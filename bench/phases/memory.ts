@@ -6,9 +6,9 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { Spawned } from '../lib/child-process';
 import { PrivateRedis } from '../lib/private-redis';
-import { Emulator, rssOf, sleep, startBridge, startConsumer } from '../lib/stack';
+import { bridgeHeapMb, Emulator, rssOf, sleep, startBridge, startConsumer } from '../lib/stack';
 
-export async function outstandingRss(redis: PrivateRedis, tasks: number): Promise<{ idleMb: number; holdingMb: number; held: number; seconds: number }> {
+export async function outstandingRss(redis: PrivateRedis, tasks: number): Promise<{ idleMb: number; holdingMb: number; held: number; seconds: number; idleHeap: { usedMb: number; totalMb: number }; holdingHeap: { usedMb: number; totalMb: number } }> {
   const emu = await Emulator.start(5);
   let bridge: Spawned | undefined;
   const connection = new IORedis(redis.url, { maxRetriesPerRequest: null });
@@ -21,6 +21,7 @@ export async function outstandingRss(redis: PrivateRedis, tasks: number): Promis
     });
     await sleep(3_000);
     const idleMb = rssOf(bridge);
+    const idleHeap = await bridgeHeapMb(bridge);
     const t0 = Date.now();
     await emu.startMany(stateMachineArn, tasks);
     let held = 0;
@@ -33,7 +34,7 @@ export async function outstandingRss(redis: PrivateRedis, tasks: number): Promis
     await sleep(3_000);
     let holdingMb = 0;
     for (let i = 0; i < 10; i++, await sleep(500)) holdingMb = Math.max(holdingMb, rssOf(bridge));
-    return { idleMb, holdingMb, held, seconds };
+    return { idleMb, holdingMb, held, seconds, idleHeap, holdingHeap: await bridgeHeapMb(bridge) };
   } finally {
     bridge?.stop();
     await queue.close();
