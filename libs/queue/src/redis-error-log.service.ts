@@ -1,8 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
+import type { RedisClient } from './redis-connection';
 
 /**
  * Gives every Redis connection and queue an error listener. Without one, ioredis prints
@@ -16,8 +16,8 @@ export class RedisErrorLog implements OnModuleInit {
   private readonly logger = new Logger(RedisErrorLog.name);
 
   constructor(
-    @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
-    @Inject(PRODUCER_CONNECTION) private readonly producerRedis: IORedis,
+    @Inject(REDIS_CONNECTION) private readonly redis: RedisClient,
+    @Inject(PRODUCER_CONNECTION) private readonly producerRedis: RedisClient,
     @Inject(BINDING_QUEUES) private readonly queues: Map<string, Queue>,
     @InjectQueue(BridgeQueue.Relay) private readonly relay: Queue,
   ) {}
