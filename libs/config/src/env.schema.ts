@@ -12,6 +12,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export interface EnvFieldMeta {
   /** Shown in the Default column when the default is computed at start-up. */
   defaultLabel?: string;
+  /** Shown in the Type column when the schema's own type says too little (a parsed list). */
+  typeLabel?: string;
   /** The value is a secret: never shown in any message. */
   secret?: boolean;
   /** The value is a URL that may hold credentials: shown only through `redactUrl`. */
@@ -91,11 +93,11 @@ export const envSchema = z.object({
   REDIS_CLUSTER_NODES: envHostPortList()
     .optional()
     .describe('Redis Cluster mode (e.g. ElastiCache cluster mode): seed nodes `host:port,host:port,...` (the configuration endpoint alone is enough); the rest is discovered. Instead of `REDIS_URL`.')
-    .meta(meta({ defaultLabel: 'unset (no cluster)' })),
+    .meta(meta({ defaultLabel: 'unset (no cluster)', typeLabel: 'host:port list' })),
   REDIS_SENTINELS: envHostPortList()
     .optional()
     .describe('Sentinel mode: the Sentinels `host:port,host:port,...`; the bridge follows the primary they name. Needs `REDIS_SENTINEL_NAME`. Instead of `REDIS_URL`.')
-    .meta(meta({ defaultLabel: 'unset (no Sentinel)' })),
+    .meta(meta({ defaultLabel: 'unset (no Sentinel)', typeLabel: 'host:port list' })),
   REDIS_SENTINEL_NAME: z.string().trim().min(1).optional().describe('Sentinel mode: the master group name (`sentinel monitor <name> ...`).'),
   REDIS_USERNAME: z.string().trim().min(1).optional().describe('Cluster and Sentinel modes: ACL user of the Redis data nodes (with `REDIS_URL`, put credentials in the URL).'),
   REDIS_PASSWORD: z

@@ -45,6 +45,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private stopped = false;
   private redisWasDown = false;
   private sharedPassInFlight = false;
+  /** The last shared pass failed with Redis connected (a Cluster failing over, READONLY). */
+  private sharedFailing = false;
+  private sharedPassStartedAt = 0;
   private fallbackInFlight = 0;
   private prunedAt = Date.now();
   private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
@@ -87,11 +90,29 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** One pass: claim what is due (within budget) and heartbeat it; from memory while Redis is down. */
   private async tick(): Promise<number> {
-    if (this.redis.status !== 'ready') return this.fallbackTick();
+    // A Cluster client stays 'ready' while the shard holding the schedule fails over (its
+    // commands wait through it): a shared pass that failed, or has waited longer than a pass may,
+    // with the client connected counts as Redis unusable too.
+    const stuck = this.sharedPassInFlight && Date.now() - this.sharedPassStartedAt > PASS_WAIT_MS;
+    if (this.redis.status !== 'ready' || this.sharedFailing || stuck) {
+      const fromMemory = this.fallbackTick();
+      if (this.redis.status === 'ready' && !this.sharedPassInFlight) await this.tryShared();
+      return fromMemory;
+    }
     if (this.sharedPassInFlight) return 0;
+    return this.tryShared();
+  }
+
+  private async tryShared(): Promise<number> {
     this.sharedPassInFlight = true;
+    this.sharedPassStartedAt = Date.now();
     try {
-      return await this.sharedPass();
+      const claimed = await this.sharedPass();
+      this.sharedFailing = false;
+      return claimed;
+    } catch (err) {
+      if (this.redis.status === 'ready') this.sharedFailing = true;
+      throw err;
     } finally {
       this.sharedPassInFlight = false;
     }

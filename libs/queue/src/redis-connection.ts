@@ -24,6 +24,9 @@ export interface RedisConnectionOptions {
 }
 
 const CONNECTION_NAME = 'sfn-bullmq-bridge';
+/** Cluster: retries of one command through a failover (x 100 ms: about 30 s). */
+const RIDE_OUT_REDIRECTIONS = 300;
+const RIDE_OUT_DELAY_MS = 100;
 /** Reconnect quickly after a failover or restart: heartbeat clocks keep running meanwhile. */
 const reconnectDelay = (times: number) => Math.min(100 * times, 1_000);
 
@@ -74,6 +77,11 @@ function clusterOptions(target: Extract<RedisTarget, { mode: 'cluster' }>, offli
   return {
     redisOptions: { ...nodeOptions(), ...target.auth, ...(target.tls ? { tls: {} } : {}) },
     clusterRetryStrategy: reconnectDelay,
+    // Ride out a failover instead of failing the command (the Cluster's counterpart of
+    // `maxRetriesPerRequest: null`): every redirection or retry waits 100 ms, MOVED included
+    // (after a kill, MOVED points at the dead primary until the replica is promoted), within a
+    // budget of about 30 s. A fail-fast connection keeps ioredis' short default budget.
+    ...(offline.enableOfflineQueue === false ? {} : { retryDelayOnMoved: RIDE_OUT_DELAY_MS, maxRedirections: RIDE_OUT_REDIRECTIONS }),
     // Keep the node names the cluster reports, so TLS checks the certificate against them
     // (ElastiCache's documented setting for in-transit encryption).
     ...(target.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
