@@ -8,3 +8,6 @@ export * from './managed-child';
 export * from './private-redis';
 export * from './ensure-redis';
 export * from './incident-log';
+export * from './redis-node-process';
+export * from './redis-cluster-harness';
+export * from './redis-sentinel-harness';

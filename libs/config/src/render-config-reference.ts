@@ -25,6 +25,7 @@ interface JsonSchema {
   description?: string;
   default?: unknown;
   defaultLabel?: string;
+  typeLabel?: string;
   secret?: boolean;
   redactUrl?: boolean;
   minimum?: number;
@@ -45,6 +46,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (value: unknown) => `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
 
 function typeOf(s: JsonSchema): string {
+  if (s.typeLabel) return s.typeLabel;
   if (s.enum) return s.enum.map(code).join(' | ');
   if (s.anyOf) return s.anyOf.map(typeOf).join(' or ');
   switch (s.type) {

@@ -45,8 +45,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private stopped = false;
   private redisWasDown = false;
   private sharedPassInFlight = false;
-  /** The last shared pass failed with Redis connected (READONLY, OOM, script error). */
+  /** The last shared pass failed with Redis connected (READONLY, OOM, a Cluster failing over). */
   private sharedFailing = false;
+  /** When the running shared pass began claiming from Redis (0: not claiming). */
+  private claimStartedAt = 0;
   private fallbackInFlight = 0;
   private prunedAt = Date.now();
   private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
@@ -93,7 +95,12 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
    */
   private async tick(): Promise<number> {
     const ready = this.redis.status === 'ready';
-    const fromMemory = this.memoryTick(!ready || this.sharedFailing, ready ? 'refusing writes' : 'unreachable');
+    // A Cluster client stays 'ready' while the shard holding the schedule fails over (its commands
+    // wait through it): a claim that failed, or has waited longer than a pass may, with the client
+    // connected means the shared schedule is unusable too.
+    const stuck = this.claimStartedAt > 0 && Date.now() - this.claimStartedAt > PASS_WAIT_MS;
+    const why = !ready ? 'unreachable' : stuck ? 'not answering' : 'refusing writes';
+    const fromMemory = this.memoryTick(!ready || this.sharedFailing || stuck, why);
     if (!ready || this.sharedPassInFlight) return fromMemory;
     this.sharedPassInFlight = true;
     try {
@@ -120,7 +127,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
     const rate = this.config.heartbeat.ratePerSecond;
     const max = Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2);
-    const due = await this.schedule.claimDue(max, rate);
+    this.claimStartedAt = Date.now();
+    let due: string[];
+    try {
+      due = await this.schedule.claimDue(max, rate);
+    } finally {
+      this.claimStartedAt = 0;
+    }
     await Promise.all(due.map((jobId) => this.beat(jobId)));
     return due.length;
   }
