@@ -16,6 +16,7 @@ export interface SfnClientsOptions {
 export interface SfnClients {
   poll: SFNClient;
   callback: SFNClient;
+  heartbeat: SFNClient;
 }
 
 function agents(maxSockets: number) {
@@ -50,17 +51,20 @@ export function createSfnClients(options: SfnClientsOptions): SfnClients {
       throwOnRequestTimeout: true,
     }),
   });
+  const callbackHandler = new NodeHttpHandler({
+    ...agents(options.callbackSockets),
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    requestTimeout: CALLBACK_REQUEST_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+  });
   const callback = new SFNClient({
     ...HOT_PATH,
     region: options.region,
     // Retries only what provably did not land (throttling): a result sent again is a second result.
     retryStrategy: throttleOnlyRetry(3),
-    requestHandler: new NodeHttpHandler({
-      ...agents(options.callbackSockets),
-      connectionTimeout: CONNECT_TIMEOUT_MS,
-      requestTimeout: CALLBACK_REQUEST_TIMEOUT_MS,
-      throwOnRequestTimeout: true,
-    }),
+    requestHandler: callbackHandler,
   });
-  return { poll, callback };
+  // Heartbeats are idempotent: the SDK's standard retries apply, on the same socket pool.
+  const heartbeat = new SFNClient({ ...HOT_PATH, region: options.region, maxAttempts: 3, requestHandler: callbackHandler });
+  return { poll, callback, heartbeat };
 }

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { Inject, Injectable } from '@nestjs/common';
 import { BridgeMetrics } from '@bridge/metrics';
-import { SFN_CALLBACK_CLIENT } from './sfn.constants';
+import { SFN_CALLBACK_CLIENT, SFN_HEARTBEAT_CLIENT } from './sfn.constants';
 import { classifySfnError, SfnErrorKind, sfnErrorName } from './sfn-error-kind';
 
 /** What a SendTask* call came to. `gone`: the task no longer exists (never retry). */
@@ -20,6 +20,7 @@ export type CallbackResult = { ok: true } | { ok: false; kind: SfnErrorKind; nam
 export class TaskCallbacks {
   constructor(
     @Inject(SFN_CALLBACK_CLIENT) private readonly client: SFNClient,
+    @Inject(SFN_HEARTBEAT_CLIENT) private readonly heartbeatClient: SFNClient,
     private readonly metrics: BridgeMetrics,
   ) {}
 
@@ -33,17 +34,18 @@ export class TaskCallbacks {
   }
 
   heartbeat(taskToken: string): Promise<CallbackResult> {
-    return this.call('SendTaskHeartbeat', new SendTaskHeartbeatCommand({ taskToken }));
+    return this.call('SendTaskHeartbeat', new SendTaskHeartbeatCommand({ taskToken }), undefined, this.heartbeatClient);
   }
 
   private async call(
     operation: string,
     command: SendTaskSuccessCommand | SendTaskFailureCommand | SendTaskHeartbeatCommand,
     signal?: AbortSignal,
+    client: SFNClient = this.client,
   ): Promise<CallbackResult> {
     try {
       // The union of commands is not assignable to one overload of `send`; each is valid alone.
-      await this.client.send(command as SendTaskSuccessCommand, signal ? { abortSignal: signal } : {});
+      await client.send(command as SendTaskSuccessCommand, signal ? { abortSignal: signal } : {});
       return { ok: true };
     } catch (error) {
       const name = sfnErrorName(error);
