@@ -11,6 +11,8 @@ import { LocalHeartbeat } from './local-heartbeats';
 import { TaskCanceller } from './task-canceller.service';
 
 const TICK_MS = 250;
+/** Tick of a replica with nothing due (at most half the shortest interval): idle Redis load stays low. */
+const IDLE_TICK_MS = 1_000;
 /** How long the loop waits for one pass before ticking again. */
 const PASS_WAIT_MS = 1_000;
 /** SendTaskHeartbeat calls in flight at once from memory. */
@@ -51,6 +53,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private claimStartedAt = 0;
   private fallbackInFlight = 0;
   private prunedAt = Date.now();
+  /** The last pass sent nothing: the next tick may wait longer. */
+  private idle = false;
+  private readonly idleTickMs: number;
   private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
   private readonly callFailures = new BurstLog(this.logger, 'SendTaskHeartbeat');
 
@@ -64,6 +69,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly metrics: BridgeMetrics,
   ) {
     this.intervals = new Map(config.bindings.map((b) => [b.name, b.heartbeatSeconds * 1000]));
+    this.idleTickMs = Math.max(TICK_MS, Math.min(IDLE_TICK_MS, ...[...this.intervals.values()].map((ms) => ms / 2)));
   }
 
   onApplicationBootstrap(): void {
@@ -101,11 +107,14 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const stuck = this.claimStartedAt > 0 && Date.now() - this.claimStartedAt > PASS_WAIT_MS;
     const why = !ready ? 'unreachable' : stuck ? 'not answering' : 'refusing writes';
     const fromMemory = this.memoryTick(!ready || this.sharedFailing || stuck, why);
+    this.idle = false;
     if (!ready || this.sharedPassInFlight) return fromMemory;
     this.sharedPassInFlight = true;
     try {
       const claimed = await this.sharedPass();
       this.sharedFailing = false;
+      // Idle: nothing sent and nothing only memory keeps alive (its heartbeats must not run late).
+      this.idle = fromMemory + claimed === 0 && this.schedule.memoryCounts().pending === 0;
       return fromMemory + claimed;
     } catch (err) {
       if (this.redis.status === 'ready') this.sharedFailing = true;
@@ -188,7 +197,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       const settled = new AbortController();
       void pass.finally(() => settled.abort());
       this.running = delay(PASS_WAIT_MS, settled.signal).finally(() => this.scheduleTick());
-    }, TICK_MS);
+    }, this.idle ? this.idleTickMs : TICK_MS);
   }
 
   private async closedByRelay(jobId: string): Promise<boolean> {
