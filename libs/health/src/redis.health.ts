@@ -1,3 +1,4 @@
+import { withTimeout } from '@bridge/common';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { RedisStatus } from '@bridge/queue';
@@ -25,7 +26,7 @@ export class RedisHealthIndicator {
     }
     const started = Date.now();
     try {
-      const answer = await withTimeout(this.redis.ping(), REDIS_PING_TIMEOUT_MS);
+      const answer = await withTimeout(this.redis.ping(), REDIS_PING_TIMEOUT_MS, 'PING');
       if (answer !== 'PONG') return session.down({ reason: `Redis answered PING with ${String(answer).slice(0, 50)}` });
       return session.up({ pingMs: Date.now() - started });
     } catch (err) {
@@ -34,10 +35,3 @@ export class RedisHealthIndicator {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

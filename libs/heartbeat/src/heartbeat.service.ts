@@ -3,7 +3,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, REDIS_CONNECTION, RelayJobData } from '@bridge/queue';
-import { BurstLog, delay, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { IncidentLog, sleep } from '@bridge/common';
+import { SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { Job, Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
@@ -56,8 +57,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   /** The last pass sent nothing: the next tick may wait longer. */
   private idle = false;
   private readonly idleTickMs: number;
-  private readonly passFailures = new BurstLog(this.logger, 'The heartbeat pass');
-  private readonly callFailures = new BurstLog(this.logger, 'SendTaskHeartbeat');
+  private readonly passFailures = new IncidentLog(this.logger, 'The heartbeat pass');
+  private readonly callFailures = new IncidentLog(this.logger, 'SendTaskHeartbeat');
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -196,7 +197,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       // commands); the loop does not, so the next tick can fall back to memory meanwhile.
       const settled = new AbortController();
       void pass.finally(() => settled.abort());
-      this.running = delay(PASS_WAIT_MS, settled.signal).finally(() => this.scheduleTick());
+      this.running = sleep(PASS_WAIT_MS, settled.signal).finally(() => this.scheduleTick());
     }, this.idle ? this.idleTickMs : TICK_MS);
   }
 

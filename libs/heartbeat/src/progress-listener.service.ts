@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { bindingQueueNames, REDIS_CONNECTION } from '@bridge/queue';
-import { delay } from '@bridge/sfn';
+import { sleep } from '@bridge/common';
 import IORedis from 'ioredis';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
 
@@ -79,7 +79,7 @@ export class ProgressListener implements OnApplicationBootstrap, OnModuleDestroy
       } catch (err) {
         if (this.stopped) return;
         this.logger.debug(`Reading progress events failed: ${(err as Error).message}`);
-        await delay(RETRY_MS);
+        await sleep(RETRY_MS);
         continue;
       }
       for (const [key, entries] of reply ?? []) {
@@ -101,7 +101,7 @@ export class ProgressListener implements OnApplicationBootstrap, OnModuleDestroy
       } catch (err) {
         if (this.stopped) return keys.map(() => '$');
         this.logger.debug(`Reading progress stream positions failed: ${(err as Error).message}`);
-        await delay(RETRY_MS);
+        await sleep(RETRY_MS);
       }
     }
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BridgeMetrics } from '@bridge/metrics';
 import { BINDING_QUEUES, RedisStatus } from '@bridge/queue';
-import { delay } from '@bridge/sfn';
+import { sleep } from '@bridge/common';
 import { Queue } from 'bullmq';
 import { BindingState } from './binding-state';
 
@@ -42,7 +42,7 @@ export class CapacityGate {
     while (!signal.aborted) {
       const now = Date.now();
       if (now < state.pausedUntil) {
-        await delay(state.pausedUntil - now, signal);
+        await sleep(state.pausedUntil - now, signal);
         continue;
       }
       if (this.redisReady()) {
@@ -50,7 +50,7 @@ export class CapacityGate {
         // Checks and takes the slot in one step: loops released by the same count cannot both take the last one.
         if (state.capacity.tryReservePoll()) return true;
       }
-      await delay(RECHECK_MS, signal);
+      await sleep(RECHECK_MS, signal);
     }
     return false;
   }

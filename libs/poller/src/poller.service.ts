@@ -5,7 +5,8 @@ import { IncidentLog } from '@bridge/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { TaskProducer } from '@bridge/producer';
-import { classifySfnError, delay, fullJitterDelay, SFN_POLL_CLIENT, SfnErrorKind, sfnErrorName } from '@bridge/sfn';
+import { fullJitterDelay, sleep } from '@bridge/common';
+import { classifySfnError, SFN_POLL_CLIENT, SfnErrorKind, sfnErrorName } from '@bridge/sfn';
 import { BindingState } from './binding-state';
 import { CapacityGate } from './capacity-gate';
 
@@ -191,10 +192,10 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
           state.activePollers--;
           this.logger.warn(`Binding ${state.name}: ActivityWorkerLimitExceeded, now ${state.activePollers} poller(s)`);
         }
-        await delay(fullJitterDelay(failures, RETRY), signal);
+        await sleep(fullJitterDelay(failures, RETRY), signal);
         return;
       default:
-        await delay(fullJitterDelay(failures, RETRY), signal);
+        await sleep(fullJitterDelay(failures, RETRY), signal);
     }
   }
 }

@@ -4,7 +4,8 @@ import { BindingConfig, BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { HeartbeatSchedule, ZaddClient } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
 import { jobIdForToken, PRODUCER_CONNECTION, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
-import { delay, fullJitterDelay, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { fullJitterDelay, sleep, withTimeout } from '@bridge/common';
+import { TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { FlowJob, FlowProducer } from 'bullmq';
 import { buildTaskFlow } from './task-flow';
 import { parseTaskInput } from './task-input';
@@ -78,7 +79,7 @@ export class TaskProducer {
         const added = this.flow.add(flow);
         tries.push(added);
         // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
-        await withTimeout(Promise.all([entry, added]), Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())));
+        await withTimeout(Promise.all([entry, added]), Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())), 'Redis write');
         this.heartbeats.written(jobId);
         this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
         this.metrics.tasksEnqueued.inc({ binding: binding.name });
@@ -97,7 +98,7 @@ export class TaskProducer {
       // deadline, with one last try at it.
       const left = deadline - Date.now();
       if (left <= 0) break;
-      await delay(Math.min(fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 }), left));
+      await sleep(Math.min(fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 }), left));
     }
     await this.failUnenqueued(binding, task, lastError);
     // A timed-out try may still land after the task was failed: its relay job must then send
@@ -132,10 +133,3 @@ export class TaskProducer {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

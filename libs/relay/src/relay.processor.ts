@@ -4,7 +4,8 @@ import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { HeartbeatSchedule } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, RelayJobData, RelayResult } from '@bridge/queue';
-import { BurstLog, CallbackResult, delay, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { IncidentLog, sleep } from '@bridge/common';
+import { CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { Job } from 'bullmq';
 import { bridgeFailure, TaskOutcome } from './outcome';
 import {
@@ -39,8 +40,8 @@ import { ResolvedOutcome, TaskOutcomeResolver } from './task-outcome.resolver';
 export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(RelayProcessor.name);
   /** Transient relay failures (throttling, 5xx, resets) log once per burst. */
-  private readonly failures = new BurstLog(this.logger, 'Relaying results to Step Functions');
-  private readonly workerErrors = new BurstLog(this.logger, 'The relay worker');
+  private readonly failures = new IncidentLog(this.logger, 'Relaying results to Step Functions');
+  private readonly workerErrors = new IncidentLog(this.logger, 'The relay worker');
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -113,7 +114,7 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
       return { status: 'expired', reason: result.name };
     }
     // The request may still be applied a moment later; the retry's probe must see it.
-    if (mayHaveLanded(result.kind)) await delay(AMBIGUOUS_SETTLE_MS);
+    if (mayHaveLanded(result.kind)) await sleep(AMBIGUOUS_SETTLE_MS);
     return this.failed(job, result);
   }
 
