@@ -9,7 +9,7 @@ import { SendTaskSuccessCommand, SFNClient, SFNClientConfig } from '@aws-sdk/cli
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { HOT_PATH } from '../libs/sfn/src/sfn-clients.factory';
+import { HOT_PATH } from '@bridge/sfn';
 import { spawnServer } from './lib/raw-http';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 5000);

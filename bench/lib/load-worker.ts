@@ -93,7 +93,7 @@ async function run(m: RunMsg): Promise<number> {
 
 parentPort!.on('message', (m: RunMsg | 'close') => {
   if (m === 'close') {
-    Promise.all([...pools.values()].flat().map((c) => c.close())).finally(() => process.exit(0));
+    void Promise.all([...pools.values()].flat().map((c) => c.close())).finally(() => process.exit(0));
     return;
   }
   run(m).then(

@@ -1,5 +1,4 @@
-import { Client } from 'undici';
-import type { Dispatcher } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 
 /**
  * The load generator: one undici `Client` per loop, i.e. one keep-alive HTTP/1.1 connection per

@@ -8,7 +8,6 @@ import { cleanupPrefix } from '../support/redis';
 import { duplicateRelays } from '../support/relay-counters';
 import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { chargeCard } = require('../../examples/node-worker/payment-processor');
 
 describe('bridge end to end (emulator over HTTP, real Redis, real BullMQ worker)', () => {

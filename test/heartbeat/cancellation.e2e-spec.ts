@@ -2,7 +2,7 @@ import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { Job, Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { SfnLocal } from '../../apps/sfn-local/src';
-import { BridgeQueue } from '../../libs/queue/src';
+import { BridgeQueue } from '@bridge/queue';
 import { BridgeFixture } from '../support/bridge-fixture';
 import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 import { waitFor } from '../support/wait-for';

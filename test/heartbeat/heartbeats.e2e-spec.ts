@@ -3,7 +3,7 @@ import { sleep } from '@bridge/common';
 import { Job, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
+import { bridgeEnv, startBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
 

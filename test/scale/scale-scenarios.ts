@@ -1,7 +1,6 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Queue, Worker } from 'bullmq';
-import type { Cluster } from 'ioredis';
-import IORedis from 'ioredis';
+import IORedis, { type Cluster } from 'ioredis';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
 import { bridgeEnv, BridgeProcess, spawnBridge, startBridge } from '../support/bridge';
 import { uniquePrefix } from '../support/redis';
@@ -9,7 +8,6 @@ import { duplicateRelays } from '../support/relay-counters';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
 import { waitFor, within } from '../support/wait-for';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { chargeCard } = require('../../examples/node-worker/payment-processor');
 
 /**

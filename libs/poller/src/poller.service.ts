@@ -1,11 +1,10 @@
 import { GetActivityTaskCommand, GetActivityTaskCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
-import { IncidentLog } from '@bridge/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { TaskProducer } from '@bridge/producer';
-import { fullJitterDelay, sleep } from '@bridge/common';
+import { fullJitterDelay, IncidentLog, sleep } from '@bridge/common';
 import { classifySfnError, SFN_POLL_CLIENT, SfnErrorKind, sfnErrorName } from '@bridge/sfn';
 import { BindingState } from './binding-state';
 import { CapacityGate } from './capacity-gate';
