@@ -16,8 +16,6 @@ export class BindingState {
   /** False while the activity is missing or its ARN invalid. */
   healthy = true;
   lastError?: string;
-  /** Consecutive failed polls across this binding's loops (for once-per-burst logging). */
-  errorBurst = 0;
   /** No poll starts before this time (ms) after a binding-level error. */
   pausedUntil = 0;
   /** When Step Functions last answered a poll (a task, empty, or an AWS error): it was reachable. */

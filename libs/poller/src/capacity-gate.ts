@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BridgeMetrics } from '@bridge/metrics';
-import { BINDING_QUEUES, REDIS_CONNECTION } from '@bridge/queue';
+import { BINDING_QUEUES, RedisStatus } from '@bridge/queue';
 import { delay } from '@bridge/sfn';
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { BindingState } from './binding-state';
 
 /** How stale a queue count may be before a poll re-reads it. */
@@ -27,12 +26,12 @@ export class CapacityGate {
 
   constructor(
     @Inject(BINDING_QUEUES) private readonly queues: Map<string, Queue>,
-    @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
+    private readonly redis: RedisStatus,
     private readonly metrics: BridgeMetrics,
   ) {}
 
   redisReady(): boolean {
-    return this.redis.status === 'ready';
+    return this.redis.up;
   }
 
   /** Resolves true when a poll may start, false when `signal` aborted first. */
