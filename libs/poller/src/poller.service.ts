@@ -6,6 +6,7 @@ import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { TaskProducer } from '@bridge/producer';
 import { classifySfnError, delay, fullJitterDelay, SFN_POLL_CLIENT, SfnErrorKind, sfnErrorName } from '@bridge/sfn';
+import { pollClock, traceReceive } from '@bridge/tracing';
 import { BindingState } from './binding-state';
 import { CapacityGate } from './capacity-gate';
 
@@ -112,6 +113,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
       if (!(await this.gate.waitForRoom(state, signal))) break;
       let out: GetActivityTaskCommandOutput;
       state.parked++;
+      const polledAt = pollClock();
       this.metrics.parkedPolls.inc({ binding: state.name });
       try {
         out = await this.client.send(
@@ -127,7 +129,8 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
         this.metrics.parkedPolls.dec({ binding: state.name });
       }
       // A taken token lives only in this process until written: its write starts before anything else.
-      const writing = out.taskToken ? this.handOff(state, out.taskToken, out.input) : undefined;
+      const token = out.taskToken;
+      const writing = token ? traceReceive(state.config, polledAt, () => this.handOff(state, token, out.input)) : undefined;
       failures = 0;
       state.recordPollOutcome();
       this.onPollSuccess(state);
