@@ -11,7 +11,6 @@ import { TRACER_NAME } from './start-tracing';
  */
 export function bullmqTelemetry(): { telemetry?: Telemetry } {
   if (!bridgeTracer()) return {};
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { BullMQOtel } = require('bullmq-otel') as typeof import('bullmq-otel');
   return { telemetry: new BullMQOtel({ tracerName: TRACER_NAME }) };
 }

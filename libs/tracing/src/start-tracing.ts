@@ -20,9 +20,7 @@ let sdk: Sdk | undefined;
  */
 export function startTracingIfRequested(env: NodeJS.ProcessEnv = process.env): boolean {
   if (sdk || !tracingRequested(env)) return Boolean(sdk);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { trace } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
   const started = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ? undefined : TRACER_NAME,
