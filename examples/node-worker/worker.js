@@ -2,8 +2,11 @@
 /**
  * Example consumer for sfn-bullmq-bridge: a plain BullMQ worker (no AWS SDK, no task token).
  *   node examples/node-worker/worker.js
- * Env: REDIS_URL (redis://127.0.0.1:6379), BULLMQ_PREFIX (bull), QUEUE (payments), CONCURRENCY (16).
+ * Env: REDIS_URL (redis://127.0.0.1:6379), BULLMQ_PREFIX (bull), QUEUE (payments), CONCURRENCY (16);
+ * tracing (optional, off unless set): OTEL_EXPORTER_OTLP_ENDPOINT and the other standard OTEL_* (tracing.js).
  */
+// First, so the SDK is up before BullMQ makes its first span.
+const tracing = require('./tracing').startTracing();
 const { Worker } = require('bullmq');
 const { Redis } = require('ioredis');
 const { chargeCard } = require('./payment-processor');
@@ -16,6 +19,7 @@ const worker = new Worker(queue, chargeCard, {
   connection,
   prefix: process.env.BULLMQ_PREFIX || 'bull',
   concurrency: Number(process.env.CONCURRENCY || 16),
+  ...tracing.options,
 });
 
 worker.on('ready', () => console.log(`node-worker: consuming queue "${queue}"`));
@@ -32,6 +36,7 @@ async function shutdown(signal) {
     await worker.close();
   } finally {
     await connection.quit().catch(() => connection.disconnect());
+    await tracing.shutdown().catch((err) => console.error(`node-worker: flushing spans failed: ${err.message}`));
     process.exit(0);
   }
 }

@@ -8,6 +8,7 @@ import { PollerModule } from '@bridge/poller';
 import { QueueModule } from '@bridge/queue';
 import { RelayModule } from '@bridge/relay';
 import { SfnModule } from '@bridge/sfn';
+import { TracingModule } from '@bridge/tracing';
 import { LoggingModule } from './logging.module';
 import { ShutdownSequence } from './shutdown-sequence';
 
@@ -31,6 +32,7 @@ export class AppModule {
         HeartbeatModule,
         HealthModule,
         BoardModule.forRoot(config),
+        TracingModule,
       ],
       providers: [ShutdownSequence],
     };

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+// Before every other module: OpenTelemetry, when OTEL_* asks for it.
+import './tracing';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BridgeConfig, ConfigError, describeRedisTarget, loadConfig, redactUrl } from '@bridge/config';

@@ -6,6 +6,7 @@ import { BridgeMetrics } from '@bridge/metrics';
 import { TaskProducer } from '@bridge/producer';
 import { fullJitterDelay, IncidentLog, sleep } from '@bridge/common';
 import { classifySfnError, SFN_POLL_CLIENT, SfnErrorKind, sfnErrorName } from '@bridge/sfn';
+import { pollClock, traceReceive } from '@bridge/tracing';
 import { BindingState } from './binding-state';
 import { CapacityGate } from './capacity-gate';
 
@@ -112,6 +113,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
       if (!(await this.gate.waitForRoom(state, signal))) break;
       // The gate reserved this poll's slot in state.capacity; pollEnded releases or passes it on.
       let out: GetActivityTaskCommandOutput;
+      const polledAt = pollClock();
       this.metrics.parkedPolls.inc({ binding: state.name });
       try {
         out = await this.client.send(
@@ -127,7 +129,8 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
       }
       state.capacity.pollEnded(Boolean(out.taskToken));
       // A taken token lives only in this process until written: its write starts before anything else.
-      const writing = out.taskToken ? this.handOff(state, out.taskToken, out.input) : undefined;
+      const token = out.taskToken;
+      const writing = token ? traceReceive(state.config, polledAt, () => this.handOff(state, token, out.input)) : undefined;
       this.metrics.parkedPolls.dec({ binding: state.name });
       failures = 0;
       state.recordPollOutcome();

@@ -6,6 +6,7 @@ import { BridgeMetrics } from '@bridge/metrics';
 import { jobIdForToken, PRODUCER_CONNECTION, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
 import { fullJitterDelay, sleep, withTimeout } from '@bridge/common';
 import { TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { traceSend } from '@bridge/tracing';
 import { FlowJob, FlowProducer } from 'bullmq';
 import { buildTaskFlow } from './task-flow';
 import { parseTaskInput } from './task-input';
@@ -58,7 +59,7 @@ export class TaskProducer {
     const intervalMs = binding.heartbeatSeconds * 1000;
     const firstBeat = task.receivedAt + intervalMs;
     this.heartbeats.take(jobId, { taskToken: task.taskToken, binding: binding.name, intervalMs, nextDueAt: firstBeat });
-    return this.write(binding, task, jobId, flow, firstBeat, Date.now() + this.config.enqueue.retryForMs);
+    return traceSend(binding, jobId, () => this.write(binding, task, jobId, flow, firstBeat, Date.now() + this.config.enqueue.retryForMs));
   }
 
   private async write(

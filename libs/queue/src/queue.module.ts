@@ -1,6 +1,7 @@
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { BridgeConfig } from '@bridge/config';
+import { bullmqTelemetry } from '@bridge/tracing';
 import { Queue } from 'bullmq';
 import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
 import { createRedisConnection, RedisClient } from './redis-connection';
@@ -40,7 +41,8 @@ export class QueueModule implements OnApplicationShutdown {
     const producerConnection = group.adopt(createRedisConnection(config.redis, { enableOfflineQueue: false }));
     const names = bindingQueueNames(config);
     const bull = [
-      BullModule.forRoot({ connection, prefix: config.redis.prefix }),
+      // With tracing on, BullMQ's OpenTelemetry integration on every queue, the flow producer and the relay worker.
+      BullModule.forRoot({ connection, prefix: config.redis.prefix, ...bullmqTelemetry() }),
       BullModule.registerQueue(...names.map((name) => ({ name })), { name: BridgeQueue.Relay }),
       // Not force-disconnected by @nestjs/bullmq: that waits for a connection that never got ready
       // (shutdown with Redis unreachable hung there, or threw and skipped every later close hook);

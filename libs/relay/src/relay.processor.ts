@@ -6,6 +6,7 @@ import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, RelayJobData, RelayResult } from '@bridge/queue';
 import { IncidentLog, sleep } from '@bridge/common';
 import { CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { heartbeatEvent, tagRelay, traceSettle } from '@bridge/tracing';
 import { Job } from 'bullmq';
 import { bridgeFailure, TaskOutcome } from './outcome';
 import {
@@ -63,6 +64,7 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     // The lock was taken when the job became active (`processedOn`, this process's clock), which
     // on a starved event loop can be well before this call.
     const result = await this.relay(job, lockToken, Math.min(Date.now(), job.processedOn ?? Date.now()));
+    tagRelay(job.data, job.id, result.status);
     // Closed one way or another: no more heartbeats for this token.
     await this.heartbeats.remove(job.id as string);
     return result;
@@ -77,6 +79,7 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     const resolved = await this.resolver.resolve(job);
     if (earlierAttemptMayHaveSent(job)) {
       const probe = await this.callbacks.heartbeat(taskToken);
+      heartbeatEvent(probe);
       if (!probe.ok && probe.kind === SfnErrorKind.TaskGone) {
         this.metrics.relays.inc({ binding, outcome: 'recovered' });
         this.logger.log(
@@ -91,11 +94,11 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     const lockedAt = await this.assertStillOwned(job, lockToken, startedAt);
     // The send must be over before the lock (taken at `lockedAt`, renewed since) could lapse.
     const signal = AbortSignal.timeout(Math.max(1, lockedAt + RELAY_LOCK_MS - SEND_LOCK_MARGIN_MS - Date.now()));
-    let result = await this.send(taskToken, outcome, signal);
+    let result = await traceSettle(job.data, job.id, outcome, () => this.send(taskToken, outcome, signal));
     if (!result.ok && result.kind === SfnErrorKind.InvalidOutput && outcome.kind === 'success') {
       // Refused without closing the task: the failure below is its first result, not a second.
       outcome = bridgeFailure('OutputTooLarge', `Step Functions refused the output: ${(result.error as Error).message}`);
-      result = await this.send(taskToken, outcome, signal);
+      result = await traceSettle(job.data, job.id, outcome, () => this.send(taskToken, outcome, signal));
     }
     if (result.ok) {
       this.failures.success();

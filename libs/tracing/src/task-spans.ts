@@ -1,0 +1,169 @@
+import { context, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { bindingArn } from './traced-bindings';
+import { activityName, Attr, BULLMQ_SYSTEM, SFN_SYSTEM } from './span-attributes';
+import { bridgeTracer } from './tracer';
+
+/**
+ * The bridge's spans of one task, after the OpenTelemetry messaging conventions:
+ *   receive <activity>                 GetActivityTask that returned the task (CLIENT; the root)
+ *     send <queue>                     the enqueue (PRODUCER); BullMQ's addFlow/addNode spans nest
+ *                                      under it and their context travels in both jobs, so the
+ *                                      consumer's and the relay worker's `process` spans join the trace
+ *   SendTaskSuccess|Failure <activity> the relay's call (settle, CLIENT), under BullMQ's `process`
+ *                                      span of the relay job
+ * Heartbeats sent inside a traced step are span events. Each function runs `fn` unchanged and
+ * does nothing else when tracing is off (one check of an unset variable).
+ */
+
+export interface ReceivedBinding {
+  name: string;
+  activityArn: string;
+  queue: string;
+}
+
+/** When a poll starts, in ms since epoch, with tracing on; 0 (and no clock read) with it off. */
+export function pollClock(): number {
+  return bridgeTracer() ? Date.now() : 0;
+}
+
+/**
+ * Records the GetActivityTask that returned a task (started at `polledAt`, from pollClock) and runs
+ * the hand-off in its context. Only polls that returned a task get here: empty polls are not traced.
+ */
+export function traceReceive<T>(binding: ReceivedBinding, polledAt: number, fn: () => T): T {
+  const tracer = bridgeTracer();
+  if (!tracer) return fn();
+  const span = tracer.startSpan(
+    `receive ${activityName(binding.activityArn)}`,
+    {
+      kind: SpanKind.CLIENT,
+      // Each task its own trace, whatever the poll loop's context.
+      root: true,
+      startTime: polledAt || undefined,
+      attributes: {
+        [Attr.System]: SFN_SYSTEM,
+        [Attr.OperationType]: 'receive',
+        [Attr.OperationName]: 'GetActivityTask',
+        [Attr.Destination]: activityName(binding.activityArn),
+        [Attr.ActivityArn]: binding.activityArn,
+        [Attr.Binding]: binding.name,
+        [Attr.Queue]: binding.queue,
+      },
+    },
+  );
+  try {
+    // The hand-off reaches traceSend synchronously, which names the job on this span before it ends.
+    return context.with(trace.setSpan(context.active(), span), fn);
+  } finally {
+    span.end();
+  }
+}
+
+/** The enqueue of one task as a BullMQ flow (all tries), in whose context BullMQ's spans nest. */
+export function traceSend<T extends { enqueued: boolean; reason?: string }>(
+  binding: ReceivedBinding,
+  jobId: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const tracer = bridgeTracer();
+  if (!tracer) return fn();
+  trace.getActiveSpan()?.setAttribute(Attr.MessageId, jobId);
+  const span = tracer.startSpan(`send ${binding.queue}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      [Attr.System]: BULLMQ_SYSTEM,
+      [Attr.OperationType]: 'send',
+      [Attr.OperationName]: 'enqueue',
+      [Attr.Destination]: binding.queue,
+      [Attr.MessageId]: jobId,
+      [Attr.ActivityArn]: binding.activityArn,
+      [Attr.Binding]: binding.name,
+      [Attr.Queue]: binding.queue,
+    },
+  });
+  return context.with(trace.setSpan(context.active(), span), fn).then(
+    (result) => {
+      if (!result.enqueued) failSpan(span, 'Bridge.EnqueueFailed', result.reason);
+      span.end();
+      return result;
+    },
+    (err: unknown) => {
+      failSpan(span, (err as Error)?.name ?? 'Error', (err as Error)?.message);
+      span.end();
+      throw err;
+    },
+  );
+}
+
+export interface RelayedTask {
+  binding: string;
+  queue: string;
+}
+
+export type SettleOutcome = { kind: 'success' } | { kind: 'failure'; error: string };
+
+/**
+ * One SendTaskSuccess / SendTaskFailure of the relay (settle), under BullMQ's `process` span of the
+ * relay job. A failure carries the relayed error name; a refused call is an error span with the
+ * AWS error's name as `error.type`.
+ */
+export function traceSettle<T extends { ok: boolean; name?: string }>(
+  task: RelayedTask,
+  jobId: string | undefined,
+  outcome: SettleOutcome,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const tracer = bridgeTracer();
+  if (!tracer) return fn();
+  const operation = outcome.kind === 'success' ? 'SendTaskSuccess' : 'SendTaskFailure';
+  const arn = bindingArn(task.binding);
+  const span = tracer.startSpan(`${operation} ${arn ? activityName(arn) : task.binding}`, {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      ...taskAttributes(task, jobId),
+      [Attr.System]: SFN_SYSTEM,
+      [Attr.OperationType]: 'settle',
+      [Attr.OperationName]: operation,
+      ...(outcome.kind === 'failure' ? { [Attr.TaskError]: outcome.error } : {}),
+    },
+  });
+  return context.with(trace.setSpan(context.active(), span), fn).then(
+    (result) => {
+      if (!result.ok) failSpan(span, result.name ?? 'Error');
+      span.end();
+      return result;
+    },
+    (err: unknown) => {
+      failSpan(span, (err as Error)?.name ?? 'Error', (err as Error)?.message);
+      span.end();
+      throw err;
+    },
+  );
+}
+
+/** Names the task on the active span (BullMQ's `process` span of the relay job) and what became of it. */
+export function tagRelay(task: RelayedTask, jobId: string | undefined, status: string): void {
+  if (!bridgeTracer()) return;
+  trace.getActiveSpan()?.setAttributes({ ...taskAttributes(task, jobId), [Attr.RelayStatus]: status });
+}
+
+/** A SendTaskHeartbeat sent inside a traced step, as an event on the active span (not a span of its own). */
+export function heartbeatEvent(result: { ok: boolean; name?: string }): void {
+  if (!bridgeTracer()) return;
+  trace.getActiveSpan()?.addEvent('heartbeat', { [Attr.HeartbeatResult]: result.ok ? 'ok' : (result.name ?? 'error') });
+}
+
+function taskAttributes(task: RelayedTask, jobId: string | undefined): Record<string, string> {
+  const arn = bindingArn(task.binding);
+  return {
+    [Attr.Binding]: task.binding,
+    [Attr.Queue]: task.queue,
+    ...(arn ? { [Attr.ActivityArn]: arn, [Attr.Destination]: activityName(arn) } : {}),
+    ...(jobId ? { [Attr.MessageId]: jobId } : {}),
+  };
+}
+
+function failSpan(span: Span, errorType: string, message?: string): void {
+  span.setAttribute(Attr.ErrorType, errorType);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: message ?? errorType });
+}
