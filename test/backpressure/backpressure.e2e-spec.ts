@@ -4,7 +4,6 @@ import IORedis from 'ioredis';
 import { SfnLocal } from '../../apps/sfn-local/src';
 import { BridgeFixture } from '../support/bridge-fixture';
 import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
-import { waitFor } from '../support/wait-for';
 
 describe('backpressure: tasks wait in Step Functions, not in Redis', () => {
   let fx: BridgeFixture;
@@ -25,9 +24,31 @@ describe('backpressure: tasks wait in Step Functions, not in Redis', () => {
     const arns = await Promise.all(Array.from({ length: 12 }, (_, i) => startExecution(sfn, machine.stateMachineArn, { i })));
     const queue = new Queue('bp', { connection, prefix });
     try {
-      await waitFor(async () => (await queue.getWaitingCount()) === 5, { message: '5 jobs waiting' });
-      // Give the pollers time to (wrongly) take more; none may be handed out or parked.
-      await new Promise((r) => setTimeout(r, 1_500));
+      // Sample what the bridge took over time (waiting jobs, tasks handed out): until 5 are
+      // waiting, then for 1.5 s more, time for the pollers to (wrongly) take more. On failure the
+      // samples show whether polling overshot maxPending or lagged behind it.
+      const samples: { atMs: number; waiting: number; handedOut: number }[] = [];
+      const t0 = Date.now();
+      const sample = async () => {
+        const s = { atMs: Date.now() - t0, waiting: await queue.getWaitingCount(), handedOut: sfnLocal.counters().tasksHandedOut };
+        samples.push(s);
+        return s;
+      };
+      let reachedAt: number | undefined;
+      while (Date.now() - t0 < 20_000) {
+        const s = await sample();
+        reachedAt ??= s.waiting >= 5 ? s.atMs : undefined;
+        if (reachedAt !== undefined && s.atMs - reachedAt >= 1_500) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const seen = {
+        maxWaiting: Math.max(...samples.map((x) => x.waiting)),
+        maxHandedOut: Math.max(...samples.map((x) => x.handedOut)),
+        reachedFiveAtMs: reachedAt,
+        changes: samples.filter((x, i) => i === 0 || x.waiting !== samples[i - 1].waiting || x.handedOut !== samples[i - 1].handedOut),
+      };
+      expect({ ...seen, maxWaiting: Math.min(seen.maxWaiting, 5), maxHandedOut: Math.min(seen.maxHandedOut, 5) }).toEqual(seen);
+      expect(seen.reachedFiveAtMs).toBeDefined();
       const counters = sfnLocal.counters();
       expect(await queue.getWaitingCount()).toBe(5);
       expect(counters.tasksHandedOut).toBe(5);

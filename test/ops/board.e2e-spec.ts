@@ -7,7 +7,7 @@ import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
 import { waitFor } from '../support/wait-for';
-import { get } from './ops-http';
+import { get, send } from './ops-http';
 
 interface ApiQueue {
   name: string;
@@ -142,6 +142,41 @@ describe('Bull Board at /queues', () => {
     } finally {
       await worker.close();
       await relayQueue.close();
+    }
+  });
+
+  it('refuses every action on every queue (405) when no password is set, and lists each queue read-only', async () => {
+    const queues = (await get(`${open.url}/queues/api/queues`)).json<{ queues: ApiQueue[] }>().queues;
+    expect(queues.map((q) => [q.name, q.readOnlyMode]).sort()).toEqual([['open-q', true], [BridgeQueue.Relay, true]].sort());
+    const openQueue = new Queue('open-q', { connection, prefix: openPrefix });
+    const job = await openQueue.add('x', { n: 1 }, { delay: 60_000 });
+    const actions = [
+      ['PUT', `/queues/api/queues/open-q/retry/failed`],
+      ['PUT', `/queues/api/queues/open-q/promote`],
+      ['PUT', `/queues/api/queues/open-q/clean/delayed`],
+      ['PUT', `/queues/api/queues/open-q/${job.id}/promote`],
+      ['PUT', `/queues/api/queues/open-q/${job.id}/clean`],
+      ['PUT', `/queues/api/queues/open-q/${job.id}/retry`],
+    ];
+    const answers = await Promise.all(actions.map(async ([method, path]) => [path, (await send(method, `${open.url}${path}`)).status]));
+    expect(answers).toEqual(actions.map(([, path]) => [path, 405]));
+    expect(await job.getState()).toBe('delayed'); // nothing happened to it
+    await openQueue.close();
+  });
+
+  it('lets the configured user act when a password is set (promote and clean a job)', async () => {
+    const queues = (await get(`${bridge.url}/queues/api/queues`, auth)).json<{ queues: ApiQueue[] }>().queues;
+    expect(queues.find((q) => q.name === 'board-refunds')?.readOnlyMode).toBe(false);
+    const refunds = new Queue('board-refunds', { connection, prefix });
+    try {
+      const job = await refunds.add('x', { n: 2 }, { delay: 60_000 });
+      expect((await send('PUT', `${bridge.url}/queues/api/queues/board-refunds/${job.id}/promote`)).status).toBe(401);
+      expect((await send('PUT', `${bridge.url}/queues/api/queues/board-refunds/${job.id}/promote`, auth)).status).toBe(204);
+      const removed = await refunds.add('y', { n: 3 }, { delay: 60_000 });
+      expect((await send('PUT', `${bridge.url}/queues/api/queues/board-refunds/${removed.id}/clean`, auth)).status).toBe(204);
+      expect(await refunds.getJob(removed.id!)).toBeUndefined();
+    } finally {
+      await refunds.close();
     }
   });
 

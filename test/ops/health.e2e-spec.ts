@@ -102,14 +102,34 @@ describe('health endpoints (/health liveness, /health/ready readiness)', () => {
     expect(res.body.info.stepFunctions.status).toBe('up');
   });
 
+  it('reports Step Functions as unknown, not up, while Redis is down and no poll has run', async () => {
+    const b = await startBridge(
+      bridgeEnv(uniquePrefix('health-noredis'), sfnLocal.url, [{ activityArn, queue: 'noredis-q', pollers: 2 }], {
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      }),
+    );
+    others.push(b);
+    const res = await ready(b);
+    expect(res.status).toBe(503);
+    expect(Object.keys(res.body.error)).toEqual(['redis']);
+    expect(res.body.info.stepFunctions).toBeUndefined();
+    const body = res.body as HealthBody & { unknown: HealthBody['info']; details: HealthBody['info'] };
+    expect(body.details.stepFunctions).toMatchObject({ status: 'unknown', lastAnswerAt: null, reason: expect.stringMatching(/^no poll has run yet/) });
+    expect(body.unknown.stepFunctions.status).toBe('unknown');
+  });
+
   it('goes 503 naming Step Functions when no poll gets an answer for 15 s', async () => {
     const closed = await freePort();
     const b = await startBridge(
       bridgeEnv(uniquePrefix('health-nosfn'), `http://127.0.0.1:${closed}`, [{ activityArn, queue: 'nosfn-q', pollers: 2 }], { REDIS_URL: redis.url }),
     );
     others.push(b);
-    const early = await ready(b);
-    expect(early.body.info.stepFunctions?.status).toBe('up');
+    // Up (not yet judged down) once its polls are out, though none is answered.
+    const early = await waitFor(async () => {
+      const r = await ready(b);
+      return r.body.info.stepFunctions?.status === 'up' ? r : undefined;
+    }, { timeoutMs: 5_000, intervalMs: 50, message: 'Step Functions up while the first polls are out' });
+    expect(early.body.info.stepFunctions.lastAnswerAt).toBeNull();
     const started = Date.now();
     const res = await waitFor(async () => {
       const r = await ready(b);

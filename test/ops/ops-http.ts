@@ -15,6 +15,15 @@ export async function get(url: string, auth?: { user: string; password: string }
   return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
 }
 
+/** Any method without a body (Bull Board's actions are bodyless PUTs). */
+export async function send(method: string, url: string, auth?: { user: string; password: string }): Promise<HttpAnswer> {
+  const headers: Record<string, string> = {};
+  if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
+  const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
+}
+
 /** Value of one Prometheus sample: `name{a="x",b="y"}` (labels in any order); 0 when absent. */
 export function sample(metricsText: string, name: string, labels: Record<string, string> = {}): number {
   for (const line of metricsText.split('\n')) {

@@ -9,6 +9,7 @@ import { QueueModule } from '@bridge/queue';
 import { RelayModule } from '@bridge/relay';
 import { SfnModule } from '@bridge/sfn';
 import { LoggingModule } from './logging.module';
+import { ShutdownSequence } from './shutdown-sequence';
 
 /**
  * The bridge: poll (PollerModule) -> enqueue (ProducerModule, via the poller) -> consumers
@@ -31,6 +32,7 @@ export class AppModule {
         HealthModule,
         BoardModule.forRoot(config),
       ],
+      providers: [ShutdownSequence],
     };
   }
 }

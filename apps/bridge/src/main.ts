@@ -5,6 +5,7 @@ import { BridgeConfig, ConfigError, loadConfig, redactUrl } from '@bridge/config
 import type { AddressInfo } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { closeOnSignals } from './close-on-signals';
 
 /**
  * All interfaces, IPv4: in a container the probes and Prometheus come from outside the loopback.
@@ -29,9 +30,9 @@ async function bootstrap(): Promise<void> {
   const config = configOrExit();
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  // After a graceful shutdown (polls drained, workers and connections closed) exit 0; without
-  // useProcessExit Nest re-raises the signal, so the process dies "killed by SIGTERM" (143).
-  app.enableShutdownHooks([], { useProcessExit: true });
+  // After a graceful shutdown (polls drained, workers and connections closed) exit 0, and exit
+  // within SHUTDOWN_DRAIN_TIMEOUT_MS + 4 s whatever is down.
+  closeOnSignals(app, config.shutdown.drainTimeoutMs);
   await app.listen(config.port, HOST);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   new NestLogger('Bridge').log(

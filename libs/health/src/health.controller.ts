@@ -1,5 +1,5 @@
 import { Controller, Get, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { BindingsHealthIndicator } from './bindings.health';
 import { EventLoopHealthIndicator } from './event-loop.health';
 import { RedisHealthIndicator } from './redis.health';
@@ -36,17 +36,29 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  async ready(): Promise<HealthCheckResult> {
+  async ready(): Promise<HealthCheckResult & { unknown?: HealthIndicatorResult }> {
+    // Terminus drops a check that is neither up nor down: keep an `unknown` one, shown in
+    // `details` and `unknown` (it does not fail readiness by itself).
+    let unknown: HealthIndicatorResult | undefined;
+    const withUnknown = (body: HealthCheckResult) => (unknown ? Object.assign(body, { unknown, details: { ...body.details, ...unknown } }) : body);
     try {
       const result = await this.health.check([
         () => this.redis.check(),
-        () => this.stepFunctions.check(),
+        () => {
+          const r = this.stepFunctions.check();
+          if (Object.values(r).some((v) => v.status !== 'up' && v.status !== 'down')) unknown = r;
+          return r;
+        },
         () => this.bindings.check(),
       ]);
       this.noteReadiness(true, result);
-      return result;
+      return withUnknown(result);
     } catch (err) {
-      if (err instanceof ServiceUnavailableException) this.noteReadiness(false, err.getResponse() as HealthCheckResult);
+      if (err instanceof ServiceUnavailableException) {
+        const body = err.getResponse() as HealthCheckResult;
+        this.noteReadiness(false, body);
+        withUnknown(body);
+      }
       throw err;
     }
   }

@@ -5,13 +5,12 @@ import { BindingsHealthIndicator } from './bindings.health';
 import { EventLoopDelayMonitor } from './event-loop-delay.monitor';
 import { EventLoopHealthIndicator } from './event-loop.health';
 import { HealthController } from './health.controller';
-import { RedisConnectionMonitor } from './redis-connection.monitor';
 import { RedisHealthIndicator } from './redis.health';
 import { StepFunctionsHealthIndicator } from './step-functions.health';
 
 /**
- * `/health` and `/health/ready` (@nestjs/terminus), and the Redis connection monitor behind
- * `sfn_bridge_redis_up`. Needs the global ConfigModule, MetricsModule and QueueModule.
+ * `/health` and `/health/ready` (@nestjs/terminus). Needs the global ConfigModule, MetricsModule
+ * and QueueModule (whose RedisStatus says whether Redis is up).
  * Terminus' own failure log is off: the controller logs each readiness change once instead.
  */
 @Module({
@@ -19,12 +18,10 @@ import { StepFunctionsHealthIndicator } from './step-functions.health';
   controllers: [HealthController],
   providers: [
     EventLoopDelayMonitor,
-    RedisConnectionMonitor,
     EventLoopHealthIndicator,
     RedisHealthIndicator,
     StepFunctionsHealthIndicator,
     BindingsHealthIndicator,
   ],
-  exports: [RedisConnectionMonitor],
 })
 export class HealthModule {}

@@ -1,32 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { RedisStatus } from '@bridge/queue';
 import { REDIS_PING_TIMEOUT_MS } from './health.constants';
-import { RedisConnectionMonitor } from './redis-connection.monitor';
 
 /**
- * Redis answers: the shared connection is ready and PING returns within a short timeout. A
- * connection that is not ready is reported at once (no PING is queued behind the reconnect).
+ * Redis answers: the shared connection is up (RedisStatus) and PING returns within a short
+ * timeout. A connection that is not up is reported at once (no PING is queued behind the reconnect).
  */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly monitor: RedisConnectionMonitor,
+    private readonly redis: RedisStatus,
   ) {}
 
   async check(key = 'redis'): Promise<HealthIndicatorResult> {
     const session = this.indicators.check(key);
-    const redis = this.monitor.redis;
-    if (redis.status !== 'ready') {
-      const since = this.monitor.downSinceMs;
+    if (!this.redis.up) {
+      const since = this.redis.downSinceMs;
       return session.down({
-        reason: `Redis connection is ${redis.status}${this.monitor.lastError ? ` (${this.monitor.lastError})` : ''}`,
+        reason: `Redis connection is ${this.redis.state}${this.redis.lastError ? ` (${this.redis.lastError})` : ''}`,
         downForSeconds: since ? Math.round((Date.now() - since) / 1000) : undefined,
       });
     }
     const started = Date.now();
     try {
-      const answer = await withTimeout(redis.ping(), REDIS_PING_TIMEOUT_MS);
+      const answer = await withTimeout(this.redis.ping(), REDIS_PING_TIMEOUT_MS);
       if (answer !== 'PONG') return session.down({ reason: `Redis answered PING with ${String(answer).slice(0, 50)}` });
       return session.up({ pingMs: Date.now() - started });
     } catch (err) {

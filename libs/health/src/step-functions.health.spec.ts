@@ -13,8 +13,16 @@ function indicator(statuses: Partial<BindingStatus>[]) {
 const ago = (ms: number) => Date.now() - ms;
 
 describe('StepFunctionsHealthIndicator', () => {
-  it('is up before any poll has come back (polls park up to 60 s)', () => {
-    expect(indicator([{}]).check().stepFunctions).toEqual({
+  it('is unknown, not up, while no poll has run (Redis down: polls wait) and none has been answered', () => {
+    expect(indicator([{ parkedPolls: 0 }, { parkedPolls: 0 }]).check().stepFunctions).toMatchObject({
+      status: 'unknown',
+      lastAnswerAt: null,
+      reason: expect.stringMatching(/^no poll has run yet/),
+    });
+  });
+
+  it('is up before any poll has come back while one is parked (polls park up to 60 s)', () => {
+    expect(indicator([{ parkedPolls: 1 }, { parkedPolls: 0 }]).check().stepFunctions).toEqual({
       status: 'up',
       endpoint: 'states.eu-west-1.amazonaws.com',
       lastAnswerAt: null,

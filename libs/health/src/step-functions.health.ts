@@ -8,7 +8,9 @@ import { SFN_MIN_NO_ANSWERS, SFN_NO_ANSWER_MS } from './health.constants';
  * Step Functions answers, judged only from the pollers' own GetActivityTask calls (the IAM policy
  * grants nothing else): any answer, a task, an empty poll or an AWS error, proves it reachable.
  * It is down when every binding's recent polls got no answer at all (network errors, timeouts)
- * for `SFN_NO_ANSWER_MS`. Before the first answer (polls park up to 60 s) it counts as up.
+ * for `SFN_NO_ANSWER_MS`. Before the first answer it counts as up while a poll is parked (polls
+ * park up to 60 s), and as `unknown` while none is (they wait for Redis, or for room): nothing has
+ * been asked yet. Terminus knows only up and down, so the controller reports `unknown` itself.
  */
 @Injectable()
 export class StepFunctionsHealthIndicator {
@@ -37,6 +39,11 @@ export class StepFunctionsHealthIndicator {
         ...info,
         reason: `Step Functions has not answered any poll for ${Math.round((now - since) / 1000)} s (${errors})`,
       });
+    }
+    if (lastAnswer === 0 && statuses.every((s) => s.parkedPolls === 0 && s.noAnswerCount === 0)) {
+      const unknown = { status: 'unknown', ...info, reason: 'no poll has run yet (polls wait for Redis and for room under maxPending)' };
+      return { [key]: unknown } as unknown as HealthIndicatorResult; // terminus' type knows only up and down
+
     }
     return session.up(info);
   }

@@ -1,23 +1,15 @@
 import { BindingConfig } from '@bridge/config';
+import { BindingCapacity } from './binding-capacity';
 
 /** Live state of one binding's pollers (process-local). */
 export class BindingState {
   /** Loops with an index below this poll; lowered on ActivityWorkerLimitExceeded. */
   activePollers: number;
-  /** GetActivityTask calls in flight. */
-  parked = 0;
-  /** Tasks taken whose write to Redis has not finished yet. */
-  enqueuing = 0;
-  /** Tasks written since the queue count was last read (they count toward maxPending). */
-  enqueuedSinceCount = 0;
-  /** Jobs waiting/active/delayed on the binding queue at the last count. */
-  queuedAtLastCount = 0;
-  countedAt = 0;
+  /** Tasks against maxPending (polls, writes, written, queued): changed only through its transitions. */
+  readonly capacity: BindingCapacity;
   /** False while the activity is missing or its ARN invalid. */
   healthy = true;
   lastError?: string;
-  /** Consecutive failed polls across this binding's loops (for once-per-burst logging). */
-  errorBurst = 0;
   /** No poll starts before this time (ms) after a binding-level error. */
   pausedUntil = 0;
   /** When Step Functions last answered a poll (a task, empty, or an AWS error): it was reachable. */
@@ -29,6 +21,7 @@ export class BindingState {
 
   constructor(readonly config: BindingConfig) {
     this.activePollers = config.pollers;
+    this.capacity = new BindingCapacity(config.maxPending);
   }
 
   /** Records how a GetActivityTask call ended (no error = answered), for /health/ready. */
@@ -48,8 +41,8 @@ export class BindingState {
     return this.config.name;
   }
 
-  /** Tasks this binding is responsible for right now, as far as this process knows. */
-  get pending(): number {
-    return this.queuedAtLastCount + this.enqueuedSinceCount + this.enqueuing + this.parked;
+  /** GetActivityTask calls in flight. */
+  get parked(): number {
+    return this.capacity.parkedPolls;
   }
 }

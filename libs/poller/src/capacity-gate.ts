@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BridgeMetrics } from '@bridge/metrics';
-import { BINDING_QUEUES, REDIS_CONNECTION } from '@bridge/queue';
+import { BINDING_QUEUES, RedisStatus } from '@bridge/queue';
 import { delay } from '@bridge/sfn';
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { BindingState } from './binding-state';
 
 /** How stale a queue count may be before a poll re-reads it. */
@@ -27,15 +26,18 @@ export class CapacityGate {
 
   constructor(
     @Inject(BINDING_QUEUES) private readonly queues: Map<string, Queue>,
-    @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
+    private readonly redis: RedisStatus,
     private readonly metrics: BridgeMetrics,
   ) {}
 
   redisReady(): boolean {
-    return this.redis.status === 'ready';
+    return this.redis.up;
   }
 
-  /** Resolves true when a poll may start, false when `signal` aborted first. */
+  /**
+   * Resolves true when a poll may start, with its slot reserved (the caller must end it with
+   * `state.capacity.pollEnded`), false when `signal` aborted first.
+   */
   async waitForRoom(state: BindingState, signal: AbortSignal): Promise<boolean> {
     while (!signal.aborted) {
       const now = Date.now();
@@ -44,8 +46,9 @@ export class CapacityGate {
         continue;
       }
       if (this.redisReady()) {
-        if (now - state.countedAt > COUNT_TTL_MS) await this.refresh(state);
-        if (state.pending < state.config.maxPending) return true;
+        if (now - state.capacity.countedAt > COUNT_TTL_MS) await this.refresh(state);
+        // Checks and takes the slot in one step: loops released by the same count cannot both take the last one.
+        if (state.capacity.tryReservePoll()) return true;
       }
       await delay(RECHECK_MS, signal);
     }
@@ -64,16 +67,14 @@ export class CapacityGate {
   private async count(state: BindingState): Promise<void> {
     const queue = this.queues.get(state.config.queue);
     if (!queue) throw new Error(`No queue registered for binding ${state.name}`);
-    const since = state.enqueuedSinceCount;
+    const started = state.capacity.countStarted();
     try {
       const counted = await queue.getJobCountByTypes(...PENDING_STATES);
-      state.queuedAtLastCount = counted;
-      state.enqueuedSinceCount -= since;
-      state.countedAt = Date.now();
+      state.capacity.countRead(counted, started, Date.now());
       this.metrics.outstandingTasks.set({ binding: state.name }, counted);
     } catch {
       // Redis went away mid-count: the loop sees `redisReady()` false and waits.
-      state.countedAt = 0;
+      state.capacity.countFailed();
     }
   }
 }

@@ -1,6 +1,7 @@
 import { GetActivityTaskCommand, GetActivityTaskCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
+import { IncidentLog } from '@bridge/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { TaskProducer } from '@bridge/producer';
@@ -37,6 +38,9 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly states: BindingState[];
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
+  private draining?: Promise<void>;
+  /** Failed polls per binding, logged as incidents (start, a summary a minute, end). */
+  private readonly pollFailures = new Map<BindingState, IncidentLog>();
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
@@ -46,6 +50,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: BridgeMetrics,
   ) {
     this.states = config.bindings.map((b) => new BindingState(b));
+    for (const state of this.states) this.pollFailures.set(state, new IncidentLog(this.logger, `Binding ${state.name}: GetActivityTask`));
     // Every waiting loop listens for the stop signal.
     setMaxListeners(0, this.stop.signal);
   }
@@ -63,13 +68,21 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.drain();
+    for (const incident of this.pollFailures.values()) incident.dispose();
   }
 
-  /** Stops starting polls and waits for parked ones (their tasks are enqueued). */
-  async drain(): Promise<void> {
-    if (!this.stop.signal.aborted) this.stop.abort();
+  /** Stops starting polls and waits for parked ones (their tasks are enqueued); later calls share the first. */
+  drain(): Promise<void> {
+    this.draining ??= this.drainOnce();
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<void> {
+    this.stop.abort();
     const parked = this.states.reduce((n, s) => n + s.parked, 0);
-    if (parked > 0) this.logger.log(`Draining ${parked} parked poll(s) before shutdown`);
+    this.logger.log(
+      parked > 0 ? `Draining ${parked} parked poll(s) before shutdown` : 'Shutting down: no poll parked, none started from now on',
+    );
     const all = Promise.all(this.loops);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.config.shutdown.drainTimeoutMs)));
@@ -97,24 +110,25 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     let failures = 0;
     while (!signal.aborted && index < state.activePollers) {
       if (!(await this.gate.waitForRoom(state, signal))) break;
+      // The gate reserved this poll's slot in state.capacity; pollEnded releases or passes it on.
       let out: GetActivityTaskCommandOutput;
-      state.parked++;
       this.metrics.parkedPolls.inc({ binding: state.name });
       try {
         out = await this.client.send(
           new GetActivityTaskCommand({ activityArn: state.config.activityArn, workerName: this.config.workerName }),
         );
       } catch (err) {
+        state.capacity.pollEnded(false);
+        this.metrics.parkedPolls.dec({ binding: state.name });
         state.recordPollOutcome(err);
         failures++;
         await this.onPollError(state, index, err, failures, signal);
         continue;
-      } finally {
-        state.parked--;
-        this.metrics.parkedPolls.dec({ binding: state.name });
       }
+      state.capacity.pollEnded(Boolean(out.taskToken));
       // A taken token lives only in this process until written: its write starts before anything else.
       const writing = out.taskToken ? this.handOff(state, out.taskToken, out.input) : undefined;
+      this.metrics.parkedPolls.dec({ binding: state.name });
       failures = 0;
       state.recordPollOutcome();
       this.onPollSuccess(state);
@@ -124,25 +138,22 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Hands a token to the producer. Counted as in flight until the write lands, then as written: a
-   * queue count read meanwhile never subtracts a task Redis does not hold yet.
+   * Hands a token to the producer. Its capacity slot counts as a write in flight until the write
+   * lands, then as written: a queue count read meanwhile never subtracts a task Redis does not hold yet.
    */
   private async handOff(state: BindingState, taskToken: string, input: string | undefined): Promise<void> {
     const receivedAt = Date.now();
-    state.enqueuing++;
+    let landed = false;
     try {
       const result = await this.producer.enqueue(state.config, { taskToken, input, receivedAt });
-      if (result.enqueued) state.enqueuedSinceCount++;
+      landed = result.enqueued;
     } finally {
-      state.enqueuing--;
+      state.capacity.writeEnded(landed);
     }
   }
 
   private onPollSuccess(state: BindingState): void {
-    if (state.errorBurst > 0) {
-      this.logger.log(`Binding ${state.name}: polling recovered after ${state.errorBurst} failed poll(s)`);
-      state.errorBurst = 0;
-    }
+    this.pollFailures.get(state)?.success();
     if (!state.healthy) {
       state.healthy = true;
       state.lastError = undefined;
@@ -162,9 +173,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.polls.inc({ binding: state.name, result: 'error' });
     this.metrics.awsErrors.inc({ operation: 'GetActivityTask', error: name });
     state.lastError = name;
-    if (state.errorBurst++ === 0) {
-      this.logger.warn(`Binding ${state.name}: GetActivityTask failed (${name}: ${(err as Error).message}); backing off`);
-    }
+    this.pollFailures.get(state)?.failure(`${name}: ${(err as Error).message}; backing off`, name);
     switch (kind) {
       case SfnErrorKind.BindingBroken:
         if (state.healthy) {

@@ -5,7 +5,9 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
 import { createRedisConnection } from './redis-connection';
+import { RedisConnectionGroup } from './redis-connection-group';
 import { RedisErrorLog } from './redis-error-log.service';
+import { RedisStatus } from './redis-status.service';
 
 /** Name of the flow producer that writes each task's relay + child jobs. */
 export const TASK_FLOW_PRODUCER = 'sfn-bridge-tasks';
@@ -27,23 +29,30 @@ export class QueueModule implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
     @Inject(PRODUCER_CONNECTION) private readonly producerRedis: IORedis,
+    private readonly group: RedisConnectionGroup,
   ) {}
 
   static forRoot(config: BridgeConfig): DynamicModule {
-    const connection = createRedisConnection(config.redis.url);
+    // Every connection (and every duplicate BullMQ makes) can be ended at shutdown, Redis up or not.
+    const group = new RedisConnectionGroup();
+    const connection = group.adopt(createRedisConnection(config.redis.url));
     // The flow producer fails fast while Redis is down (no offline queue), so a write that did
     // not happen is known and retried, instead of being replayed after the TaskProducer gave up.
-    const producerConnection = createRedisConnection(config.redis.url, { enableOfflineQueue: false });
+    const producerConnection = group.adopt(createRedisConnection(config.redis.url, { enableOfflineQueue: false }));
     const names = bindingQueueNames(config);
     const bull = [
       BullModule.forRoot({ connection, prefix: config.redis.prefix }),
       BullModule.registerQueue(...names.map((name) => ({ name })), { name: BridgeQueue.Relay }),
-      BullModule.registerFlowProducer({ name: TASK_FLOW_PRODUCER, connection: producerConnection }),
+      // Not force-disconnected by @nestjs/bullmq: that waits for a connection that never got ready
+      // (shutdown with Redis unreachable hung there, or threw and skipped every later close hook);
+      // this module closes the connection itself.
+      BullModule.registerFlowProducer({ name: TASK_FLOW_PRODUCER, connection: producerConnection, forceDisconnectOnShutdown: false }),
     ];
     return {
       module: QueueModule,
       imports: bull,
       providers: [
+        { provide: RedisConnectionGroup, useValue: group },
         { provide: REDIS_CONNECTION, useValue: connection },
         { provide: PRODUCER_CONNECTION, useValue: producerConnection },
         {
@@ -52,12 +61,14 @@ export class QueueModule implements OnApplicationShutdown {
           useFactory: (...queues: Queue[]) => new Map(queues.map((q) => [q.name, q])),
         },
         RedisErrorLog,
+        RedisStatus,
       ],
-      exports: [...bull, REDIS_CONNECTION, PRODUCER_CONNECTION, BINDING_QUEUES],
+      exports: [...bull, REDIS_CONNECTION, PRODUCER_CONNECTION, BINDING_QUEUES, RedisConnectionGroup, RedisStatus],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.group.endReconnects();
     await Promise.all([this.redis, this.producerRedis].map((c) => this.close(c)));
   }
 

@@ -1,32 +1,54 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { IncidentLog } from '@bridge/common';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
+import { RedisStatus } from './redis-status.service';
+
+/** Error codes and messages of a Redis that cannot be reached (not a problem of one queue). */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', 'ENETUNREACH']);
+const CONNECTION_MESSAGES = /Connection is closed|connect ETIMEDOUT|Stream isn't writeable|Reached the max retries/i;
+
+export function isConnectionError(err: Error): boolean {
+  return CONNECTION_CODES.has((err as NodeJS.ErrnoException).code ?? '') || CONNECTION_MESSAGES.test(err.message ?? '');
+}
 
 /**
  * Gives every Redis connection and queue an error listener. Without one, ioredis prints
- * "Unhandled error event" and BullMQ a stack trace on every reconnect attempt. Connection outages
- * are logged once, down and back, by the health library's RedisConnectionMonitor; here connection
- * errors are only absorbed, and queue errors (BullMQ emits only non-connection ones, which are
- * rare) are logged as they come.
+ * "Unhandled error event" and BullMQ a stack trace on every reconnect attempt. BullMQ queues
+ * re-emit their connection's errors too, one per queue per reconnect attempt (40 lines in 12 s for
+ * one binding with Redis down at start-up): those go to RedisStatus, which logs the outage once;
+ * other queue errors are logged per queue as an incident.
  */
 @Injectable()
-export class RedisErrorLog implements OnModuleInit {
+export class RedisErrorLog implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RedisErrorLog.name);
+  private readonly incidents: IncidentLog[] = [];
 
   constructor(
     @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
     @Inject(PRODUCER_CONNECTION) private readonly producerRedis: IORedis,
     @Inject(BINDING_QUEUES) private readonly queues: Map<string, Queue>,
     @InjectQueue(BridgeQueue.Relay) private readonly relay: Queue,
+    private readonly status: RedisStatus,
   ) {}
 
   onModuleInit(): void {
-    const absorb = () => undefined;
-    for (const connection of [this.redis, this.producerRedis]) connection.on('error', absorb);
+    // The shared connection's errors reach RedisStatus directly; the producer's are the same outage.
+    this.redis.on('error', () => undefined);
+    this.producerRedis.on('error', (err: Error) => this.status.connectionError(err));
     for (const queue of [...this.queues.values(), this.relay]) {
-      queue.on('error', (err: Error) => this.logger.warn(`Queue ${queue.name}: ${err.message || err.name}`));
+      const incident = new IncidentLog(this.logger, `Queue ${queue.name}`);
+      this.incidents.push(incident);
+      queue.on('error', (err: Error) => {
+        if (isConnectionError(err) || !this.status.up) this.status.connectionError(err);
+        else incident.failure(err.message || err.name, err.name);
+      });
     }
+  }
+
+  onModuleDestroy(): void {
+    for (const incident of this.incidents) incident.dispose();
   }
 }

@@ -6,4 +6,5 @@ export * from './throttle-only-retry';
 export * from './task-token';
 export * from './sfn.module';
 export * from './task-callbacks.service';
-export * from './burst-log';
+// Temporary: BurstLog moved to @bridge/common as IncidentLog (same constructor, failure(), success()).
+export { IncidentLog as BurstLog } from '@bridge/common';
