@@ -18,6 +18,7 @@
  *   5. echo   : the same loops, 2 POSTs per "pair", against an echo server (the client/loopback ceiling)
  * Verdict: MET if pairs >= BENCH_RATE, the paced phase kept >= 99% of its schedule, and it cost < 1 core.
  */
+import { sleep } from '@bridge/common';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { LoadGen } from './lib/load-gen';
@@ -39,7 +40,6 @@ type Cpu = { user: number; system: number };
 
 let clientCpu = process.cpuUsage();
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Prints one phase: rate, server CPU, the load generator's own CPU (all threads), and rate per server core. */
 function report(name: string, count: number, ms: number, cpu: number, unit = 'pairs'): number {

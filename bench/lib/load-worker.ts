@@ -3,6 +3,7 @@
  * connection (see undici-loops.ts), and answers the parent with the number of completed iterations.
  * Connections persist across phases (keyed by origin and role), as a long-lived worker's would.
  */
+import { sleep } from '@bridge/common';
 import { parentPort } from 'node:worker_threads';
 import { LoopConnection } from './undici-loops';
 
@@ -42,7 +43,6 @@ function connections(origin: string, role: string, n: number): LoopConnection[] 
   return list.slice(0, n);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const FAKE_TOKEN = 'A'.repeat(684);
 let outputSeq = 0;

@@ -7,17 +7,20 @@
 
 /** A custom error: set `name`, or Step Functions sees plain `Error`. */
 class PaymentDeclined extends Error {
+  /** @param {string} message */
   constructor(message) {
     super(message);
     this.name = 'PaymentDeclined';
   }
 }
 
+/** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Charges a card. Input: { orderId, amountCents, card, workMs? }.
  * Cards starting with 4000 are declined; workMs simulates a slow charge (with progress).
+ * @param {import('bullmq').Job<{ orderId?: string, amountCents?: number, card?: string, workMs?: number }>} job
  */
 async function chargeCard(job) {
   const { orderId, amountCents, card = '', workMs = 0 } = job.data || {};
@@ -30,7 +33,7 @@ async function chargeCard(job) {
     await job.updateProgress(Math.round((i / steps) * 100));
   }
   if (String(card).startsWith('4000')) throw new PaymentDeclined(`card ending ${String(card).slice(-4)} declined`);
-  return { orderId, amountCents, chargeId: `ch_${job.id.slice(0, 12)}`, status: 'charged' };
+  return { orderId, amountCents, chargeId: `ch_${String(job.id).slice(0, 12)}`, status: 'charged' };
 }
 
 module.exports = { chargeCard, PaymentDeclined };

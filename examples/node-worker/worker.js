@@ -5,12 +5,12 @@
  * Env: REDIS_URL (redis://127.0.0.1:6379), BULLMQ_PREFIX (bull), QUEUE (payments), CONCURRENCY (16).
  */
 const { Worker } = require('bullmq');
-const IORedis = require('ioredis');
+const { Redis } = require('ioredis');
 const { chargeCard } = require('./payment-processor');
 
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const queue = process.env.QUEUE || 'payments';
-const connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
+const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
 
 const worker = new Worker(queue, chargeCard, {
   connection,
@@ -20,10 +20,12 @@ const worker = new Worker(queue, chargeCard, {
 
 worker.on('ready', () => console.log(`node-worker: consuming queue "${queue}"`));
 worker.on('failed', (job, err) => {
-  if (job && job.attemptsMade >= (job.opts.attempts || 1)) console.log(`node-worker: job ${job.id.slice(0, 12)} failed: ${err.name}: ${err.message}`);
+  if (job && job.attemptsMade >= (job.opts.attempts || 1))
+    console.log(`node-worker: job ${String(job.id).slice(0, 12)} failed: ${err.name}: ${err.message}`);
 });
 worker.on('error', (err) => console.error(`node-worker: ${err.message}`));
 
+/** @param {NodeJS.Signals} signal */
 async function shutdown(signal) {
   console.log(`node-worker: ${signal}, finishing active jobs`);
   try {

@@ -6,7 +6,7 @@ import { duplicateRelays } from '../support/relay-counters';
 import { createActivityMachine, startExecution, waitForExecution } from '../support/sfn';
 
 /**
- * DESIGN.md section 2 end to end: what a consumer returns or throws becomes the execution's
+ * docs/design.md section 2 end to end: what a consumer returns or throws becomes the execution's
  * output or its `error` / `cause`, within Step Functions' limits, through the emulator over HTTP,
  * real Redis and a real BullMQ worker. One worker serves every case; `job.data.case` picks it.
  */

@@ -8,7 +8,7 @@ import { createActivityMachine, startExecution, testSfnClient, waitForExecution 
 import { waitFor, within } from '../support/wait-for';
 
 /**
- * Graceful shutdown (DESIGN.md section 1): on SIGTERM the bridge starts no new poll but never
+ * Graceful shutdown (docs/design.md section 1): on SIGTERM the bridge starts no new poll but never
  * aborts a parked one (an aborted poll can still be handed a task, which is then lost); it waits
  * for the parked polls, enqueues whatever tasks they return, and exits 0. The emulator's poll hold
  * is shortened to a few seconds so the drain is quick. Runs the built bridge (`npm run build`).

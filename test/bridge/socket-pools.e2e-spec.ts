@@ -6,7 +6,7 @@ import { createActivityMachine, startExecution, waitForExecution } from '../supp
 import { waitFor } from '../support/wait-for';
 
 /**
- * DESIGN.md section 4: the SDK's NodeHttpHandler keeps 50 sockets per agent by default, and a
+ * docs/design.md section 4: the SDK's NodeHttpHandler keeps 50 sockets per agent by default, and a
  * parked GetActivityTask holds one for the whole hold. With more parked polls than that, a
  * SendTaskSuccess sharing their pool would queue until a poll returns (here 30 s). The bridge
  * gives polls and callbacks separate pools, so a finished job is relayed at once.

@@ -1,22 +1,12 @@
+import { freePort } from '@bridge/common';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DEMO_ACTIVITY_ARN } from '../../apps/demo/src/scenario';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { waitFor, within } from '../support/wait-for';
 
 const DEMO_MAIN = join(__dirname, '../../dist/apps/demo/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().once('error', reject);
-    srv.listen(0, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** PIDs of processes whose environment carries `mark` (the demo and every child it started). */
 function processesMarked(mark: string): number[] {

@@ -1,4 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { sleep } from '@bridge/common';
 import { Job, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
@@ -6,7 +7,6 @@ import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('heartbeats keep outstanding tokens alive', () => {
   let sfnLocal: SfnLocal;

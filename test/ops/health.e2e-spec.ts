@@ -5,7 +5,7 @@ import { uniquePrefix } from '../support/redis';
 import { createActivityMachine, testSfnClient } from '../support/sfn';
 import { waitFor } from '../support/wait-for';
 import { get, sample } from './ops-http';
-import { freePort, PrivateRedis } from './private-redis';
+import { freePort, PrivateRedis } from '@bridge/common';
 
 interface HealthBody {
   status: string;

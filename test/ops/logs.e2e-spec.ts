@@ -1,4 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { sleep } from '@bridge/common';
 import { BridgeQueue, RelayJobData, RelayResult } from '@bridge/queue';
 import { tokenRef } from '@bridge/sfn';
 import { Job, Queue, Worker } from 'bullmq';
@@ -125,7 +126,3 @@ describe('logs of the built bridge (LOG_LEVEL=debug, JSON lines)', () => {
     }
   }, 120_000);
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

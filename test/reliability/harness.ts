@@ -4,15 +4,13 @@ import IORedis from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, PrivateRedis } from '../../apps/chaos/src/processes';
+import { PrivateRedis, withTimeout } from '@bridge/common';
 import { startExecution, waitForExecution } from '../support/sfn';
-import { within } from '../support/wait-for';
 
 /** A private redis-server (loopback, spare port, AOF) that a test may stop and restart. */
 export async function startPrivateRedis(): Promise<{ redis: PrivateRedis; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'sbb-reliability-'));
-  const redis = new PrivateRedis(await freePort(), dir);
-  await redis.start();
+  const redis = await PrivateRedis.start({ dir });
   return {
     redis,
     cleanup: async () => {
@@ -73,7 +71,7 @@ export class CountingWorker {
   waitForFinished(count: number, timeoutMs = 20_000): Promise<void> {
     if (this.finished >= count) return Promise.resolve();
     const p = new Promise<void>((resolve) => this.waiters.push({ count, resolve }));
-    return within(p, timeoutMs, `${count} finished consumer runs (have ${this.finished})`);
+    return withTimeout(p, timeoutMs, `${count} finished consumer runs (have ${this.finished})`);
   }
 
   /** Tasks the worker ran more than once. */

@@ -1,5 +1,5 @@
 import { CapacityGate, PollerService } from '@bridge/poller';
-import { PrivateRedis } from '../../apps/chaos/src/processes';
+import { PrivateRedis } from '@bridge/common';
 import { BridgeFixture, BridgeFixtureOptions } from '../support/bridge-fixture';
 import { duplicateRelays } from '../support/relay-counters';
 import { startExecution, waitForExecution } from '../support/sfn';

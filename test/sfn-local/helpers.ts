@@ -1,3 +1,4 @@
+import { withTimeout } from '@bridge/common';
 import { request, Agent } from 'node:http';
 import { CreateActivityCommand, CreateStateMachineCommand, SFNClient, SFNClientConfig } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -26,15 +27,7 @@ export async function closeLocal(local: SfnLocal | undefined, ...clients: (SFNCl
 }
 
 /** Resolves with p, or rejects if it takes longer than ms. */
-export function within<T>(p: Promise<T>, ms: number, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
-}
+export const within = withTimeout;
 
 /** Waits for a condition on emulator state that has no event of its own (bounded). */
 export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {

@@ -63,11 +63,7 @@ export async function startExecution(sfn: SFNClient, stateMachineArn: string, in
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /** Waits until the execution is terminal; returns its description. */
-export async function waitForExecution(
-  sfn: SFNClient,
-  executionArn: string,
-  timeoutMs = 20_000,
-): Promise<DescribeExecutionCommandOutput> {
+export async function waitForExecution(sfn: SFNClient, executionArn: string, timeoutMs = 20_000): Promise<DescribeExecutionCommandOutput> {
   return waitFor(
     async () => {
       const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));

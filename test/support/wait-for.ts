@@ -1,3 +1,5 @@
+import { sleep } from '@bridge/common';
+
 /**
  * Re-checks `probe` until it returns a truthy value, failing with `message` after `timeoutMs`.
  * For state that lives in another system (Step Functions executions, Redis) and has no event.
@@ -12,15 +14,9 @@ export async function waitFor<T>(
     last = await probe();
     if (last) return last as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${message}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }
 
-/** Rejects with `message` if `promise` has not settled within `timeoutMs`. */
-export function within<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms: ${message}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+/** Rejects with `Timed out after <ms> ms: <message>` if `promise` has not settled in time (@bridge/common's withTimeout). */
+export { withTimeout as within } from '@bridge/common';

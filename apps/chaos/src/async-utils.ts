@@ -1,5 +1,3 @@
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

@@ -1,4 +1,4 @@
-import { sleep } from './async-utils';
+import { sleep } from '@bridge/common';
 import type { ChaosAction, ChaosOptions } from './chaos-options';
 import type { ProcessSupervisor } from './process-supervisor';
 import { between } from './random';

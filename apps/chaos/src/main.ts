@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ALL_ACTIONS, ChaosAction, DEFAULT_OPTIONS } from './chaos-options';
-import { killAllChildren } from './processes';
+import { killAllChildren } from '@bridge/common';
 import { runChaos } from './run-chaos';
 import { formatSummary } from './summary-table';
 import { Kind, KINDS } from './workload';

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { sleep } from './async-utils';
 import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, ROOT, PREFIX } from './chaos-constants';
-import { freePort, ManagedChild, PrivateRedis } from './processes';
+import { freePort, ManagedChild, PrivateRedis, sleep } from '@bridge/common';
 import type { BridgeBinding } from './sfn-resources';
 
 /**
@@ -27,7 +26,7 @@ export class ProcessSupervisor {
   }
 
   async startRedis(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), this.dir);
+    const redis = await PrivateRedis.create({ dir: this.dir });
     this.redisChild = redis;
     this.children.push(redis);
     await redis.start();

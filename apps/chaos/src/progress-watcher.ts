@@ -1,6 +1,6 @@
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { SfnLocalControl } from '../../sfn-local/src/control-client';
-import { sleep } from './async-utils';
+import { sleep } from '@bridge/common';
 import type { ChaosMonkey } from './chaos-monkey';
 import type { ChaosOptions } from './chaos-options';
 import type { ProcessSupervisor } from './process-supervisor';

@@ -1,5 +1,5 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { sleep } from './async-utils';
+import { sleep } from '@bridge/common';
 import type { ChaosOptions } from './chaos-options';
 import { MachineRef, machineOf } from './sfn-resources';
 import { BindingKey, chooseKind, Expected, expectedOf, makeInput, TaskInput } from './workload';

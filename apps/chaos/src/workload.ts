@@ -1,3 +1,4 @@
+import { sleep } from '@bridge/common';
 import { between } from './random';
 
 /**
@@ -105,7 +106,6 @@ export function expectedOf(input: TaskInput): Expected {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * What the consumer does with one job. `invocation` counts this job's runs (1-based), kept by the

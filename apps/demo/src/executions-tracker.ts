@@ -88,7 +88,7 @@ export class ExecutionsTracker {
       if (r.nextCheck > now) continue;
       r.nextCheck = Number.POSITIVE_INFINITY; // being checked
       this.inFlight++;
-      this.check(r).finally(() => this.inFlight--);
+      void this.check(r).finally(() => this.inFlight--); // check() handles its own errors
     }
   }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ACTIVITY_NAME, DEMO_ACTIVITY_ARN, QUEUE } from './scenario';
 import { choosePort, waitForHttp } from './ports';
-import { ManagedChild } from './managed-child';
+import type { ManagedChild } from '@bridge/common';
 import { Supervisor } from './supervisor';
 
 /** Emulator poll hold: short, so the bridge drains its parked polls within seconds on shutdown. */
@@ -56,8 +56,17 @@ export async function startEmulator(sup: Supervisor, o: LocalStackOptions): Prom
     name: 'sfn',
     cwd: o.root,
     env: baseEnv(),
-    args: [join(o.root, 'dist/apps/sfn-local/main.js'), '--port', String(sfnPort.port), '--poll-seconds', String(POLL_SECONDS),
-      '--region', 'us-east-1', '--account-id', '123456789012'],
+    args: [
+      join(o.root, 'dist/apps/sfn-local/main.js'),
+      '--port',
+      String(sfnPort.port),
+      '--poll-seconds',
+      String(POLL_SECONDS),
+      '--region',
+      'us-east-1',
+      '--account-id',
+      '123456789012',
+    ],
   });
   const sfnUrl = (await sfn.waitForLine(/listening on (http:\/\/\S+)/, READY_TIMEOUT_MS))[1];
   o.note(`emulator ready at ${sfnUrl} (poll hold ${POLL_SECONDS} s)`);
@@ -90,7 +99,11 @@ export async function startBridgeAndWorker(sup: Supervisor, o: LocalStackOptions
   });
   const boardUrl = `http://localhost:${httpPort.port}/queues`;
   // 401: Bull Board is there, behind the BULL_BOARD_PASSWORD the user set.
-  await waitForHttp(`http://127.0.0.1:${httpPort.port}/queues`, { timeoutMs: READY_TIMEOUT_MS, okStatuses: [200, 401], abort: exitedReason(bridge) });
+  await waitForHttp(`http://127.0.0.1:${httpPort.port}/queues`, {
+    timeoutMs: READY_TIMEOUT_MS,
+    okStatuses: [200, 401],
+    abort: exitedReason(bridge),
+  });
   o.note(`bridge ready on port ${httpPort.port}`);
 
   const worker = sup.start({

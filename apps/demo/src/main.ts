@@ -6,9 +6,9 @@ import { ArgsError, DemoArgs, HELP, parseDemoArgs } from './args';
 import { ExecutionStream } from './execution-stream';
 import { ExecutionsTracker } from './executions-tracker';
 import { startBridgeAndWorker, startEmulator, stopGraceMs } from './local-stack';
-import { ManagedChild } from './managed-child';
 import { formatCounts, ProgressPrinter } from './progress-printer';
-import { checkRedis, clearPrefix, redactRedisUrl } from './redis-prefix';
+import { chooseRedis, clearPrefix } from './redis-prefix';
+import { ManagedChild, redactRedisUrl, sleep } from '@bridge/common';
 import { createScenario, DEMO_ACTIVITY_ARN } from './scenario';
 import { demoSfnClient, waitForSfn } from './sfn-client';
 import { onStopSignals } from './shutdown-signals';
@@ -32,11 +32,12 @@ function repoRoot(): string {
   return existsSync(join(fromBundle, 'package.json')) ? fromBundle : process.cwd();
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function until(cond: () => boolean, timeoutMs: number, interrupt: Promise<unknown>): Promise<boolean> {
   let interrupted = false;
-  void interrupt.then(() => (interrupted = true), () => (interrupted = true));
+  void interrupt.then(
+    () => (interrupted = true),
+    () => (interrupted = true),
+  );
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (interrupted || Date.now() > deadline) return false;
@@ -47,7 +48,8 @@ async function until(cond: () => boolean, timeoutMs: number, interrupt: Promise<
 
 async function run(args: DemoArgs): Promise<number> {
   const root = repoRoot();
-  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  let redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  let privateRedis = false;
   const runId = `demo-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
   let tracker: ExecutionsTracker | undefined;
   const printer = new ProgressPrinter(() => formatCounts(tracker!.counts, tracker!.throughput()));
@@ -67,21 +69,22 @@ async function run(args: DemoArgs): Promise<number> {
   interrupted.catch(() => undefined);
   const startup = <T>(p: Promise<T>) => Promise.race([p, died, interrupted]);
 
+  const stackOpts = () => ({ root, redisUrl, prefix: args.prefix, port: args.port, sfnPort: args.sfnPort, note });
   let boardUrl: string | undefined;
   let exitCode = 1;
   let stream: ExecutionStream | undefined;
   try {
     printer.log('sfn-bullmq-bridge demo: Step Functions activity -> bridge -> BullMQ -> worker -> back');
+    note(`Node ${process.version} (${process.execPath}); the emulator, bridge and worker run on the same binary`);
     let sfnUrl: string;
-    const stackOpts = { root, redisUrl, prefix: args.prefix, port: args.port, sfnPort: args.sfnPort, note };
     if (args.spawn) {
       for (const f of ['dist/apps/sfn-local/main.js', 'dist/apps/bridge/main.js']) {
         if (!existsSync(join(root, f))) throw new DemoError(`${f} is missing: run \`npm run build\` first (or \`npm run demo\`)`);
       }
-      await startup(checkRedis(redisUrl));
+      ({ url: redisUrl, private: privateRedis } = await startup(chooseRedis(redisUrl, (r) => sup.adopt(r), note)));
       const cleared = await startup(clearPrefix(redisUrl, args.prefix));
       note(`Redis ${redactRedisUrl(redisUrl)}, BullMQ prefix "${args.prefix}"${cleared ? ` (cleared ${cleared} old keys)` : ''}`);
-      sfnUrl = await startup(startEmulator(sup, stackOpts));
+      sfnUrl = await startup(startEmulator(sup, stackOpts()));
     } else {
       sfnUrl = process.env.AWS_ENDPOINT_URL_SFN || 'http://127.0.0.1:8083';
       boardUrl = `http://localhost:${args.port || 3000}/queues`;
@@ -91,11 +94,13 @@ async function run(args: DemoArgs): Promise<number> {
     // The activity first: a bridge polling an activity that does not exist yet backs off for long.
     const { activityArn, stateMachineArn } = await startup(createScenario(sfn));
     if (activityArn !== DEMO_ACTIVITY_ARN) {
-      note(`WARNING: activity ARN ${activityArn} is not the bound ${DEMO_ACTIVITY_ARN} (docker/bindings.demo.yaml): the bridge will not see these tasks`);
+      note(
+        `WARNING: activity ARN ${activityArn} is not the bound ${DEMO_ACTIVITY_ARN} (docker/bindings.demo.yaml): the bridge will not see these tasks`,
+      );
     }
     note(`activity ${activityArn}`);
     note(`state machine ${stateMachineArn} (Task: TimeoutSeconds 300, HeartbeatSeconds 60; Catch PaymentDeclined -> Fail)`);
-    if (args.spawn) boardUrl = await startup(startBridgeAndWorker(sup, stackOpts, sfnUrl));
+    if (args.spawn) boardUrl = await startup(startBridgeAndWorker(sup, stackOpts(), sfnUrl));
     else note('a bridge that started before the activity existed picks the tasks up after its slow retry (up to ~30 s)');
     note(`Bull Board: ${boardUrl}`);
     note(
@@ -153,10 +158,15 @@ async function run(args: DemoArgs): Promise<number> {
 
   await sup.stopAll(stopGraceMs, (c) => process.stdout.write(`demo: stopping ${c.name}\n`));
   signals.dispose();
-  if (args.spawn) await clearPrefix(redisUrl, args.prefix).catch(() => undefined);
+  if (args.spawn && !privateRedis) await clearPrefix(redisUrl, args.prefix).catch(() => undefined);
   if (tracker) {
-    process.stdout.write(`${renderSummary(tracker, { mode: args.once ? 'once' : 'stream', boardUrl, expected: args.once ? args.count : undefined })}\n`);
-    if (args.once) process.stdout.write(exitCode === 0 ? 'demo: OK, every execution ended as expected\n' : 'demo: FAILED, see the unexpected executions above\n');
+    process.stdout.write(
+      `${renderSummary(tracker, { mode: args.once ? 'once' : 'stream', boardUrl, expected: args.once ? args.count : undefined })}\n`,
+    );
+    if (args.once)
+      process.stdout.write(
+        exitCode === 0 ? 'demo: OK, every execution ended as expected\n' : 'demo: FAILED, see the unexpected executions above\n',
+      );
   }
   return exitCode;
 }

@@ -1,26 +1,5 @@
 import { DemoError } from './demo-error';
-import { createServer } from 'node:net';
-
-/** Can a server listen on `port` (on `host`, or on all interfaces like the bridge does)? */
-export function isPortFree(port: number, host?: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
-/** A port the OS considers free right now. */
-export function freePort(host?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host, exclusive: true }, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, isPortFree, sleep } from '@bridge/common';
 
 /**
  * `wanted` when given (it must be free: the user asked for it), else `preferred` if free, else any
@@ -55,7 +34,7 @@ export async function waitForHttp(
     } catch (e) {
       last = (e as Error).message;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new DemoError(`${url} did not answer ${okStatuses.join('/')} within ${timeoutMs} ms (last: ${last})`);
 }

@@ -1,3 +1,4 @@
+import { findRedisServer, PrivateRedis, REDIS_INSTALL_HINT, redactRedisUrl, redisAnswers } from '@bridge/common';
 import { DemoError } from './demo-error';
 import IORedis from 'ioredis';
 
@@ -13,13 +14,24 @@ async function withRedis<T>(url: string, f: (redis: IORedis) => Promise<T>): Pro
   }
 }
 
-/** Throws a readable error when Redis does not answer PING. */
-export async function checkRedis(url: string): Promise<void> {
-  try {
-    await withRedis(url, (r) => r.ping());
-  } catch (e) {
-    throw new DemoError(`Redis does not answer at ${redactRedisUrl(url)} (${(e as Error).message}). Start one (redis-server) or set REDIS_URL.`);
-  }
+/**
+ * The Redis the demo uses: `url` when it answers, else a private redis-server on a spare port
+ * (handed to `adopt`, so it is stopped with the other children), else a one-line "how to get one".
+ */
+export async function chooseRedis(
+  url: string,
+  adopt: (redis: PrivateRedis) => void,
+  note: (text: string) => void,
+): Promise<{ url: string; private: boolean }> {
+  if (await redisAnswers(url)) return { url, private: false };
+  if (!findRedisServer())
+    throw new DemoError(`no Redis answers at ${redactRedisUrl(url)} and redis-server is not installed. ${REDIS_INSTALL_HINT}`);
+  const redis = await PrivateRedis.start();
+  adopt(redis);
+  note(
+    `no Redis answers at ${redactRedisUrl(url)}: started a private redis-server at ${redis.url} (nothing persisted, stopped when the demo ends)`,
+  );
+  return { url: redis.url, private: true };
 }
 
 /** Deletes every key of a BullMQ prefix (the demo's own, so runs never see each other's jobs). */
@@ -34,8 +46,4 @@ export async function clearPrefix(url: string, prefix: string): Promise<number> 
     } while (cursor !== '0');
     return n;
   });
-}
-
-export function redactRedisUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.includes(':') ? auth.split(':')[0] + ':***' : '***'}@`);
 }

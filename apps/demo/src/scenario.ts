@@ -1,8 +1,4 @@
-import {
-  CreateActivityCommand,
-  CreateStateMachineCommand,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import { CreateActivityCommand, CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
 
 /**

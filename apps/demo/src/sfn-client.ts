@@ -1,3 +1,4 @@
+import { sleep } from '@bridge/common';
 import { DemoError } from './demo-error';
 import { ListActivitiesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -29,9 +30,10 @@ export async function waitForSfn(sfn: SFNClient, endpoint: string, attempts: num
       await sfn.send(new ListActivitiesCommand({ maxResults: 1 }));
       return;
     } catch (e) {
-      if (i >= attempts) throw new DemoError(`Step Functions at ${endpoint} does not answer after ${attempts} attempts: ${(e as Error).message}`);
+      if (i >= attempts)
+        throw new DemoError(`Step Functions at ${endpoint} does not answer after ${attempts} attempts: ${(e as Error).message}`);
       if (i === 1 || i % 5 === 0) note(`waiting for Step Functions at ${endpoint} (${(e as Error).message})`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     }
   }
 }

@@ -35,7 +35,8 @@ export function renderSummary(t: ExecutionsTracker, info: SummaryInfo): string {
     for (const u of t.unexpected) lines.push(`    ${u.name}: ${u.reason}`);
   }
   const still = t.stillRunning();
-  if (still.length) lines.push(`  still running when stopped: ${still.slice(0, 10).join(', ')}${still.length > 10 ? `, ... (${still.length})` : ''}`);
+  if (still.length)
+    lines.push(`  still running when stopped: ${still.slice(0, 10).join(', ')}${still.length > 10 ? `, ... (${still.length})` : ''}`);
   if (info.boardUrl) lines.push(`  Bull Board: ${info.boardUrl}`);
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import { ChildSpec, ManagedChild } from './managed-child';
+import { ChildSpec, killAllChildren, ManagedChild } from '@bridge/common';
 
 /**
  * Owns every child of the demo: starts them, reports one that dies on its own, stops them in
@@ -8,7 +8,7 @@ export class Supervisor {
   private readonly children: ManagedChild[] = [];
   /** The first child that exited without being asked to. */
   diedUnexpectedly?: ManagedChild;
-  private readonly onExitHook = () => this.children.forEach((c) => c.killNow());
+  private readonly onExitHook = () => killAllChildren();
 
   constructor(
     private readonly onLine: (child: ManagedChild, line: string) => void,
@@ -17,15 +17,30 @@ export class Supervisor {
     process.on('exit', this.onExitHook);
   }
 
-  start(spec: ChildSpec): ManagedChild {
-    const child = new ManagedChild(spec, this.onLine);
+  /**
+   * Starts `node <args>` in its own process group (a Ctrl-C reaches only the demo, which stops the
+   * children in order); its lines go to `onLine`. Readiness is the caller's (waitForLine).
+   */
+  start(spec: Omit<ChildSpec, 'onLine' | 'processGroup'>): ManagedChild {
+    const child: ManagedChild = new ManagedChild({ ...spec, processGroup: true, onLine: (line) => this.onLine(child, line) });
+    void child.start();
+    this.watch(child);
+    return child;
+  }
+
+  /** Takes a child the caller started (a private redis-server): watched and stopped like the others. */
+  adopt<C extends ManagedChild>(child: C): C {
+    this.watch(child);
+    return child;
+  }
+
+  private watch(child: ManagedChild): void {
     this.children.push(child);
-    child.exited.then(() => {
+    void child.exited.then(() => {
       if (child.stopping) return;
       this.diedUnexpectedly ??= child;
       this.onUnexpectedExit(child);
     });
-    return child;
   }
 
   get pids(): number[] {
@@ -45,7 +60,7 @@ export class Supervisor {
         continue;
       }
       onStopping?.(child);
-      await child.stop(graceMs(child));
+      await child.stop('SIGTERM', graceMs(child));
     }
     process.off('exit', this.onExitHook);
   }

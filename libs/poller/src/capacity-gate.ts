@@ -16,7 +16,7 @@ const PENDING_STATES = ['waiting', 'active', 'delayed', 'prioritized'] as const;
 /**
  * Lets a poll start only when Redis is ready and the binding has room: jobs waiting or active on
  * its queue + tasks enqueued since that count + polls already parked < `maxPending`. Tasks beyond
- * that stay in Step Functions, where no clock runs for them (DESIGN.md section 1). Counting the
+ * that stay in Step Functions, where no clock runs for them (docs/design.md section 1). Counting the
  * queue itself (not a local counter) keeps replicas coherent; a queue shared by several bindings
  * (or with other producers) is counted whole, which errs on the side of waiting.
  */

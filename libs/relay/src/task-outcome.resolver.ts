@@ -12,7 +12,7 @@ export interface ResolvedOutcome {
 /**
  * Reads what became of a relay job's child: its return value (from the parent's processed
  * values) or its final failure (ignored dependency failure + the child's stack traces, which
- * carry the error name: DESIGN.md section 2).
+ * carry the error name: docs/design.md section 2).
  */
 @Injectable()
 export class TaskOutcomeResolver {

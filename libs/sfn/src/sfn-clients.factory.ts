@@ -24,7 +24,7 @@ function agents(maxSockets: number) {
 }
 
 /**
- * Two clients with separate socket pools (DESIGN.md section 4): parked polls hold a socket for
+ * Two clients with separate socket pools (docs/design.md section 4): parked polls hold a socket for
  * up to 60 s each and would otherwise starve SendTask* calls queued behind them.
  * Region, credentials and `AWS_ENDPOINT_URL_SFN` come from the SDK's own resolution.
  */

@@ -1,3 +1,8 @@
+/**
+ * Exponential backoff with full jitter, for retries that span several calls (the poller's failed
+ * polls, the producer's enqueue retries). Lives here, not in libs/sfn, because it is about time,
+ * not about Step Functions.
+ */
 export interface BackoffPolicy {
   baseMs: number;
   capMs: number;
@@ -11,18 +16,4 @@ export interface BackoffPolicy {
 export function fullJitterDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. Never rejects. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
