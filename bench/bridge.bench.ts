@@ -1,142 +1,90 @@
 /**
- * Bridge throughput and memory: N executions, started up front, drained by the bridge through
- * emulator -> bridge -> BullMQ worker -> relay,
- * against a baseline measured in the same run: the same N jobs through plain BullMQ (Queue.addBulk
- * + the same Worker), i.e. what the queue itself costs without Step Functions or the bridge.
+ * `npm run bench`: what a task through the bridge costs against a hand-written AWS SDK activity
+ * worker (and plain BullMQ), measured in ONE run on loopback against the project's emulator and a
+ * private redis-server, printed as one table (issue 9's rows) and written as JSON to bench/results/.
  *
- *   npm run bench:bridge      (env: BENCH_TASKS=3000 BENCH_POLLERS=32 BENCH_CONCURRENCY=50)
- *
- * The bridge and the emulator run as child processes (built bundles) so their CPU and memory are
- * read apart from the load generator (from /proc). Loopback only; bounded in time.
+ * Phases (BENCH_PHASES=comma list to pick; default all):
+ *   baseline  plain BullMQ addBulk + no-op worker: jobs/s, Redis commands per job
+ *   direct    direct SDK worker (poll, no-op, SendTaskSuccess), BENCH_CONCURRENCY loops, pre-started tasks
+ *   bridge    the bridge end to end (BENCH_CONCURRENCY pollers / relay concurrency) + a no-op consumer
+ *   held      bridge RSS holding BENCH_HELD outstanding tasks, no consumer
+ *   steady    bridge RSS every BENCH_STEADY_SAMPLE_SECONDS in a BENCH_STEADY_RATE tasks/s run of BENCH_STEADY_SECONDS
+ *   idle      BENCH_IDLE_BINDINGS x BENCH_IDLE_POLLERS, 60 s polls, no tasks, over BENCH_IDLE_SECONDS
+ *   latency   dispatch and relay latency at 300 and 150 tasks/s (BENCH_LATENCY_SECONDS each) with
+ *             BENCH_LATENCY_POLLERS polls parked
+ * Other env: BENCH_TASKS (3000), BENCH_CPU_PROF=<dir> (the bridge phase's bridge runs with --cpu-prof;
+ * the busy window is written next to it for bench/profile-summary.ts), BENCH_BRIDGE_ENV='{"K":"V"}'.
  */
-import { CreateActivityCommand, CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Queue, Worker } from 'bullmq';
-import IORedis from 'ioredis';
-import { Agent } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { SfnLocalControl } from '../apps/sfn-local/src/control-client';
-import { cleanupPrefix, uniquePrefix } from '../test/support/redis';
-import { procStats, spawnReady, Spawned } from './lib/child-process';
+import { PrivateRedis } from './lib/private-redis';
+import { printRows } from './lib/report';
+import { idleCost } from './phases/idle';
+import { latencyAt } from './phases/latency';
+import { outstandingRss, steadyRss } from './phases/memory';
+import { bridgeEndToEnd, directWorker, plainBullmq } from './phases/throughput';
 
-const ROOT = join(__dirname, '..');
-const TASKS = Number(process.env.BENCH_TASKS ?? 3000);
-const POLLERS = Number(process.env.BENCH_POLLERS ?? 32);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const TIME_LIMIT_MS = 180_000;
+const env = (k: string, d: number) => Number(process.env[k] ?? d);
+const opts = {
+  tasks: env('BENCH_TASKS', 3000),
+  concurrency: env('BENCH_CONCURRENCY', 32),
+  held: env('BENCH_HELD', 10_000),
+  steadyRate: env('BENCH_STEADY_RATE', 100),
+  steadySeconds: env('BENCH_STEADY_SECONDS', 120),
+  steadySampleSeconds: env('BENCH_STEADY_SAMPLE_SECONDS', 30),
+  idleBindings: env('BENCH_IDLE_BINDINGS', 10),
+  idlePollers: env('BENCH_IDLE_POLLERS', 10),
+  idleWarmupSeconds: env('BENCH_IDLE_WARMUP_SECONDS', 10),
+  idleSeconds: env('BENCH_IDLE_SECONDS', 60),
+  latencySeconds: env('BENCH_LATENCY_SECONDS', 20),
+  latencyPollers: env('BENCH_LATENCY_POLLERS', 200),
+};
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'baseline,direct,bridge,held,steady,idle,latency').split(','));
+const PROF_DIR = process.env.BENCH_CPU_PROF;
+const BRIDGE_ENV = JSON.parse(process.env.BENCH_BRIDGE_ENV ?? '{}') as Record<string, string>;
 
-const processor = async (job: { data: { i: number } }) => ({ i: job.data.i, ok: true });
-
-async function baseline(prefix: string, connection: IORedis): Promise<number> {
-  const queue = new Queue('bench-baseline', { connection, prefix });
-  let done = 0;
-  let finish!: () => void;
-  const finished = new Promise<void>((r) => (finish = r));
-  const worker = new Worker('bench-baseline', processor, { connection, prefix, concurrency: CONCURRENCY });
-  worker.on('completed', () => ++done === TASKS && finish());
-  const started = Date.now();
-  for (let i = 0; i < TASKS; i += 500) {
-    await queue.addBulk(Array.from({ length: Math.min(500, TASKS - i) }, (_, k) => ({ name: 'job', data: { i: i + k } })));
-  }
-  await finished;
-  const seconds = (Date.now() - started) / 1000;
-  await worker.close();
-  await queue.close();
-  return TASKS / seconds;
-}
-
-async function throughBridge(prefix: string, connection: IORedis) {
-  const sfnLocal = await spawnReady('sfn', [join(ROOT, 'dist/apps/sfn-local/main.js'), '--port', '0', '--poll-seconds', '5'], {}, /listening on (http:\/\/\S+)/);
-  const url = sfnLocal.match[1];
-  const sfn = new SFNClient({
-    region: 'us-east-1',
-    endpoint: url,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
-  });
-  const { activityArn } = await sfn.send(new CreateActivityCommand({ name: `bench-${prefix}` }));
-  const { stateMachineArn } = await sfn.send(
-    new CreateStateMachineCommand({
-      name: `bench-${prefix}`,
-      roleArn: 'arn:aws:iam::123456789012:role/x',
-      definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Task', Resource: activityArn, End: true } } }),
-    }),
-  );
-  // All executions start first (their tasks wait in the emulator), so the measured phase is the
-  // bridge draining them: poll -> enqueue -> worker -> relay, not the load generator's start rate.
-  const startedAt = Date.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < TASKS) {
-      const i = next++;
-      await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ i }) }));
-    }
-  }));
-  const startSeconds = (Date.now() - startedAt) / 1000;
-  let bridge: Spawned | undefined;
-  const worker = new Worker('bench', processor, { connection, prefix, concurrency: CONCURRENCY });
-  try {
-    bridge = await spawnReady('bridge', [process.env.BENCH_BRIDGE_MAIN ?? join(ROOT, 'dist/apps/bridge/main.js')], {
-      REDIS_URL, BULLMQ_PREFIX: prefix, PORT: '0', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SFN: url,
-      AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', LOG_LEVEL: 'info', RELAY_CONCURRENCY: '64',
-      BRIDGE_BINDINGS: JSON.stringify({ bindings: [{ activityArn, queue: 'bench', pollers: POLLERS, maxPending: 5000 }] }),
-    }, /Nest application successfully started|Listening on/);
-    const idle = procStats(bridge.child.pid!);
-    const control = new SfnLocalControl(url);
-    const sfnIdle = procStats(sfnLocal.child.pid!);
-    const selfIdle = process.cpuUsage();
-    let peakRss = idle.rssMb;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(bridge!.child.pid!).rssMb)), 200);
-    const started = Date.now();
-    for (;;) {
-      const c = await control.counters();
-      if ((c.closes.succeeded ?? 0) >= TASKS) break;
-      if (Date.now() - started > TIME_LIMIT_MS) throw new Error(`only ${c.closes.succeeded ?? 0}/${TASKS} done in time`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const seconds = (Date.now() - started) / 1000;
-    clearInterval(sampler);
-    const busy = procStats(bridge.child.pid!);
-    const sfnCores = (procStats(sfnLocal.child.pid!).cpuSeconds - sfnIdle.cpuSeconds) / seconds;
-    const self = process.cpuUsage(selfIdle);
-    const workerCores = (self.user + self.system) / 1e6 / seconds;
-    return {
-      rate: TASKS / seconds, startSeconds, idleRssMb: idle.rssMb, peakRssMb: peakRss,
-      cpuSeconds: busy.cpuSeconds - idle.cpuSeconds, seconds, sfnCores, workerCores,
-    };
-  } finally {
-    await worker.close();
-    bridge?.stop();
-    sfnLocal.stop();
-    sfn.destroy();
-  }
-}
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
-  const prefix = uniquePrefix('bench');
-  const connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+  const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAtStart: load() };
+  console.log(`bench: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, load ${machine.loadAtStart}; ${JSON.stringify(opts)}`);
+  const redis = await PrivateRedis.start();
+  const results: Record<string, unknown> = { machine, opts, bridgeEnv: BRIDGE_ENV, startedAt: new Date().toISOString() };
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (!PHASES.has(name)) return undefined;
+    await redis.flush();
+    const t0 = Date.now();
+    process.stdout.write(`  ${name} ... `);
+    const r = await run();
+    console.log(`${((Date.now() - t0) / 1000).toFixed(0)} s (load ${load()})`);
+    results[name] = r;
+    return r;
+  };
   try {
-    console.log(`bridge bench: ${TASKS} tasks, ${POLLERS} pollers, worker concurrency ${CONCURRENCY}`);
-    const base = await baseline(prefix, connection);
-    const b = await throughBridge(prefix, connection);
-    const rows: [string, string][] = [
-      ['baseline: plain BullMQ add + process (jobs/s)', base.toFixed(0)],
-      ['bridge: executions end to end (tasks/s)', b.rate.toFixed(0)],
-      ['ratio bridge / baseline', (b.rate / base).toFixed(2)],
-      ['executions pre-started in (s) / bridge drained them in (s)', `${b.startSeconds.toFixed(1)} / ${b.seconds.toFixed(1)}`],
-      ['bridge CPU per 1,000 tasks (s)', ((b.cpuSeconds / TASKS) * 1000).toFixed(2)],
-      ['bridge CPU use during the run (cores)', (b.cpuSeconds / b.seconds).toFixed(2)],
-      ['emulator / worker process CPU use during the run (cores)', `${b.sfnCores.toFixed(2)} / ${b.workerCores.toFixed(2)}`],
-      ['bridge RSS idle / peak (MB)', `${b.idleRssMb.toFixed(0)} / ${b.peakRssMb.toFixed(0)}`],
-      ['ratio peak / idle RSS', (b.peakRssMb / b.idleRssMb).toFixed(2)],
-    ];
-    const w = Math.max(...rows.map((r) => r[0].length));
-    for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+    await phase('baseline', () => plainBullmq(redis, opts.tasks, opts.concurrency));
+    await phase('direct', () => directWorker(redis, opts.tasks, opts.concurrency));
+    const prof = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [];
+    const bridge = await phase('bridge', () => bridgeEndToEnd(redis, opts.tasks, opts.concurrency, { env: BRIDGE_ENV, nodeFlags: prof }));
+    if (PROF_DIR && bridge) writeFileSync(join(PROF_DIR, 'busy-window.json'), JSON.stringify({ monoWindowUs: bridge.monoWindowUs }));
+    await phase('held', () => outstandingRss(redis, opts.held));
+    await phase('steady', () => steadyRss(redis, opts.steadyRate, opts.steadySeconds, opts.steadySampleSeconds * 1000));
+    await phase('idle', () => idleCost(redis, opts.idleBindings, opts.idlePollers, opts.idleWarmupSeconds, opts.idleSeconds));
+    await phase('latency', async () => [
+      await latencyAt(redis, 300, opts.latencySeconds, opts.latencyPollers),
+      await latencyAt(redis, 150, opts.latencySeconds, opts.latencyPollers),
+    ]);
   } finally {
-    await connection.quit();
-    await cleanupPrefix(prefix);
+    await redis.stop();
   }
+  results.loadAtEnd = load();
+  console.log();
+  printRows(results as never);
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\n${machine.cores} cores, Node ${machine.node}, load at start ${machine.loadAtStart}, at end ${results.loadAtEnd}; JSON: ${file}`);
 }
 
 main().catch((err) => {

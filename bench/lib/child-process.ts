@@ -15,6 +15,7 @@ export function spawnReady(name: string, args: string[], env: NodeJS.ProcessEnv,
     if (child.exitCode === null) child.kill('SIGKILL');
   };
   process.once('exit', stop);
+  child.once('exit', () => process.removeListener('exit', stop));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${name} not ready after 30 s:\n${out.slice(-2000)}`)), 30_000);
     function fail(err: Error) {

@@ -61,6 +61,16 @@ export class LoopConnection {
     });
   }
 
+  /** A JSON POST to another path (the emulator's /_local/ hooks). */
+  callPath(path: string, body: unknown): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.client.dispatch(
+        { origin: this.origin, path, method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+        new Collect(resolve, reject),
+      );
+    });
+  }
+
   get(path: string): Promise<any> {
     return new Promise<Reply>((resolve, reject) => {
       this.client.dispatch({ origin: this.origin, path, method: 'GET' }, new Collect(resolve, reject));

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { BridgeMetrics } from './bridge-metrics.service';
+import { BridgeMetrics, LATENCY_BUCKETS } from './bridge-metrics.service';
 
 const RUNBOOK = path.join(__dirname, '../../../docs/runbook.md');
 
@@ -33,5 +33,15 @@ describe('BridgeMetrics', () => {
     expect(labels(metrics.relays as never)).toEqual(['binding', 'outcome']);
     expect(labels(metrics.relayErrors as never)).toEqual(['binding', 'error']);
     expect(labels(metrics.awsErrors as never)).toEqual(['operation', 'error']);
+  });
+
+  it('resolves latencies of a few milliseconds into separate buckets (1, 2.5, 5, 10 ms)', async () => {
+    const m = new BridgeMetrics();
+    for (const ms of [0.8, 2, 3, 7]) m.dispatchSeconds.observe({ binding: 'b' }, ms / 1000);
+    const text = await m.registry.metrics();
+    const bucket = (le: string) => Number(new RegExp(`^sfn_bridge_dispatch_seconds_bucket\\{le="${le}",binding="b"\\} (\\d+)`, 'm').exec(text)?.[1]);
+    const seen = ['0.001', '0.0025', '0.005', '0.01'].map((le) => `${le}:${bucket(le)}`);
+    expect(seen).toEqual(['0.001:1', '0.0025:2', '0.005:3', '0.01:4']);
+    expect(LATENCY_BUCKETS.slice(0, 4)).toEqual([0.001, 0.0025, 0.005, 0.01]);
   });
 });

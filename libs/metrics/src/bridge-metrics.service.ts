@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+/**
+ * Seconds. Fine at the low end (1, 2.5, 5 ms ...): a healthy dispatch or relay takes a few
+ * milliseconds, and the p99 targets are 5-10 ms, which coarser buckets cannot tell apart.
+ */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
 /**
  * Every Prometheus metric of the bridge, in one registry (no global state, so tests and several

@@ -24,12 +24,21 @@ function agents(maxSockets: number) {
 }
 
 /**
+ * Per-call work the SDK can skip because nothing changes between calls. `cacheMiddleware`: the
+ * client resolves each command class's middleware stack once (clone, sort, wire ~20 middlewares)
+ * instead of on every `send`; valid because no call here adds per-command middleware or passes
+ * per-call options. Measured: the stack resolution was ~4-5 % of the bridge's CPU under load.
+ */
+export const HOT_PATH = { cacheMiddleware: true } as const;
+
+/**
  * Two clients with separate socket pools (docs/design.md section 4): parked polls hold a socket for
  * up to 60 s each and would otherwise starve SendTask* calls queued behind them.
  * Region, credentials and `AWS_ENDPOINT_URL_SFN` come from the SDK's own resolution.
  */
 export function createSfnClients(options: SfnClientsOptions): SfnClients {
   const poll = new SFNClient({
+    ...HOT_PATH,
     region: options.region,
     // The poller owns retries (backoff with jitter, error classification); an SDK retry would
     // hide throttling from it.
@@ -42,6 +51,7 @@ export function createSfnClients(options: SfnClientsOptions): SfnClients {
     }),
   });
   const callback = new SFNClient({
+    ...HOT_PATH,
     region: options.region,
     // Retries only what provably did not land (throttling): a result sent again is a second result.
     retryStrategy: throttleOnlyRetry(3),
