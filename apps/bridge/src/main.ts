@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BridgeConfig, ConfigError, loadConfig, redactUrl } from '@bridge/config';
+import { BridgeConfig, ConfigError, describeRedisTarget, loadConfig, redactUrl } from '@bridge/config';
 import type { AddressInfo } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -36,7 +36,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port, HOST);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   new NestLogger('Bridge').log(
-    `Listening on ${HOST}:${port}; Redis ${redactUrl(config.redis.url)} prefix "${config.redis.prefix}"; ` +
+    `Listening on ${HOST}:${port}; Redis ${describeRedisTarget(config.redis)} prefix "${config.redis.prefix}"; ` +
       `${config.bindings.length} binding(s)${config.aws.endpoint ? `; Step Functions at ${redactUrl(config.aws.endpoint)}` : ''}`,
   );
 }

@@ -1,4 +1,5 @@
 /** Typed, validated configuration of the bridge. Built by `loadConfig()`; never mutated afterwards. */
+import type { RedisTarget } from './redis-target';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -39,7 +40,8 @@ export interface BindingConfig {
 
 export interface BridgeConfig {
   port: number;
-  redis: { url: string; prefix: string };
+  /** Where Redis is (one node, a Cluster or a Sentinel group) and the BullMQ prefix of every key. */
+  redis: RedisTarget & { prefix: string };
   aws: { region: string; endpoint?: string };
   workerName: string;
   /** The relay queue itself is the fixed `sfn-bridge-relay` (`BridgeQueue.Relay` in libs/queue). */

@@ -50,6 +50,27 @@ function urlWithProtocols(protocols: readonly string[], error: string) {
     );
 }
 
+/** `host:port,host:port,...` (IPv6 hosts in brackets): the seed nodes of a Cluster, or the Sentinels. */
+function envHostPortList() {
+  return z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const nodes: { host: string; port: number }[] = [];
+      for (const [i, raw] of v.split(',').entries()) {
+        const entry = raw.trim();
+        const m = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(entry);
+        const port = m ? Number(m[2]) : 0;
+        if (!m || port < 1 || port > 65535) {
+          ctx.addIssue({ code: 'custom', message: `entry ${i + 1} ${JSON.stringify(entry)} is not host:port (e.g. redis-1.example:6379)` });
+          continue;
+        }
+        nodes.push({ host: m[1].replace(/^\[(.*)\]$/, '$1'), port });
+      }
+      return nodes;
+    });
+}
+
 const REGION = z
   .string()
   .trim()
@@ -61,7 +82,39 @@ export const envSchema = z.object({
     .default('redis://127.0.0.1:6379')
     .describe('Redis holding the BullMQ queues: `redis://[user:password@]host:port[/db]`, `rediss://` for TLS. Shown only redacted.')
     .meta(meta({ redactUrl: true })),
-  BULLMQ_PREFIX: z.string().trim().min(1).default('bull').describe('BullMQ key prefix; must match the prefix your consumers use.'),
+  BULLMQ_PREFIX: z
+    .string()
+    .trim()
+    .min(1)
+    .default('bull')
+    .describe('BullMQ key prefix; must match the prefix your consumers use. With `REDIS_CLUSTER_NODES` it must hold a hash tag, e.g. `{bridge}`, so every key of the bridge hashes to one slot.'),
+  REDIS_CLUSTER_NODES: envHostPortList()
+    .optional()
+    .describe('Redis Cluster mode (e.g. ElastiCache cluster mode): seed nodes `host:port,host:port,...` (the configuration endpoint alone is enough); the rest is discovered. Instead of `REDIS_URL`.')
+    .meta(meta({ defaultLabel: 'unset (no cluster)' })),
+  REDIS_SENTINELS: envHostPortList()
+    .optional()
+    .describe('Sentinel mode: the Sentinels `host:port,host:port,...`; the bridge follows the primary they name. Needs `REDIS_SENTINEL_NAME`. Instead of `REDIS_URL`.')
+    .meta(meta({ defaultLabel: 'unset (no Sentinel)' })),
+  REDIS_SENTINEL_NAME: z.string().trim().min(1).optional().describe('Sentinel mode: the master group name (`sentinel monitor <name> ...`).'),
+  REDIS_USERNAME: z.string().trim().min(1).optional().describe('Cluster and Sentinel modes: ACL user of the Redis data nodes (with `REDIS_URL`, put credentials in the URL).'),
+  REDIS_PASSWORD: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Cluster and Sentinel modes: password (AUTH token) of the Redis data nodes. Secret: never logged.')
+    .meta(meta({ defaultLabel: 'unset (no AUTH)', secret: true })),
+  REDIS_TLS: envBool()
+    .default(false)
+    .describe('Cluster and Sentinel modes: TLS to the Redis data nodes (with `REDIS_URL`, use `rediss://`). A private CA: `NODE_EXTRA_CA_CERTS=/path/ca.pem`.'),
+  REDIS_SENTINEL_USERNAME: z.string().trim().min(1).optional().describe('Sentinel mode: ACL user of the Sentinels themselves.'),
+  REDIS_SENTINEL_PASSWORD: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Sentinel mode: password of the Sentinels themselves (`requirepass` in sentinel.conf). Secret: never logged.')
+    .meta(meta({ defaultLabel: 'unset (no AUTH)', secret: true })),
+  REDIS_SENTINEL_TLS: envBool().default(false).describe('Sentinel mode: TLS to the Sentinels themselves.'),
   AWS_REGION: REGION.optional()
     .describe('Region of the Step Functions activities.')
     .meta(meta({ defaultLabel: '`AWS_DEFAULT_REGION`, else `us-east-1`' })),

@@ -5,3 +5,5 @@ export type { BackoffConfig, BindingConfig, BridgeConfig, JobOptionsConfig, LogL
 export { defaultWorkerName, loadConfig } from './load-config';
 export { parseBindingsFile, RELAY_QUEUE_NAME } from './parse-bindings-file';
 export { redactUrl } from './redact-url';
+export { describeRedisTarget, hashTagOf } from './redis-target';
+export type { RedisAuth, RedisNodeAddress, RedisTarget } from './redis-target';

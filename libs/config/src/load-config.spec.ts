@@ -34,7 +34,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ BRIDGE_BINDINGS: MINIMAL_BINDINGS });
     expect(config).toEqual({
       port: 3000,
-      redis: { url: 'redis://127.0.0.1:6379', prefix: 'bull' },
+      redis: { mode: 'standalone', url: 'redis://127.0.0.1:6379', prefix: 'bull' },
       aws: { region: 'us-east-1' },
       workerName: defaultWorkerName(),
       relay: { concurrency: 32, attempts: 10, backoffMs: 1000 },
@@ -88,7 +88,7 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({
       port: 8080,
-      redis: { url: 'rediss://user:pw@redis.example:6380/2', prefix: 'myapp' },
+      redis: { mode: 'standalone', url: 'rediss://user:pw@redis.example:6380/2', prefix: 'myapp' },
       aws: { region: 'eu-west-1', endpoint: 'http://127.0.0.1:8083' },
       workerName: 'bridge-a',
       relay: { concurrency: 64, attempts: 5, backoffMs: 250 },

@@ -7,6 +7,7 @@ import { ENV_KEYS, envFieldMeta, envSchema, type EnvKey, type ParsedEnv } from '
 import { formatIssues, issueMessage, showValue } from './format-issues';
 import { parseBindingsFile } from './parse-bindings-file';
 import { redactUrl } from './redact-url';
+import { resolveRedisTarget, type RedisTarget } from './redis-target';
 
 const WORKER_NAME_MAX = 80;
 const FALLBACK_HEARTBEAT_SECONDS = 20;
@@ -19,11 +20,14 @@ const FALLBACK_HEARTBEAT_SECONDS = 20;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const issues: string[] = [];
 
-  const parsedEnv = envSchema.safeParse(pickEnv(env), { reportInput: true, error: issueMessage });
+  const picked = pickEnv(env);
+  const parsedEnv = envSchema.safeParse(picked, { reportInput: true, error: issueMessage });
   if (!parsedEnv.success) {
     issues.push(...formatIssues(parsedEnv.error.issues, { show: showEnvValue }));
   }
   const envValues: Partial<ParsedEnv> = parsedEnv.success ? parsedEnv.data : {};
+  const redis = resolveRedisTarget(new Set(Object.keys(picked) as EnvKey[]), envValues);
+  issues.push(...redis.issues);
 
   const heartbeatSeconds = envValues.HEARTBEAT_DEFAULT_SECONDS ?? FALLBACK_HEARTBEAT_SECONDS;
   const source = readBindingsSource(env);
@@ -39,11 +43,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
     }
   }
 
-  if (issues.length > 0 || !parsedEnv.success) {
+  if (issues.length > 0 || !parsedEnv.success || !redis.target) {
     const where = 'name' in source ? `, bindings from ${source.name}` : '';
     throw new ConfigError(scrubSecrets(issues, env), `Invalid configuration${where}`);
   }
-  return toBridgeConfig(parsedEnv.data, bindings);
+  return toBridgeConfig(parsedEnv.data, redis.target, bindings);
 }
 
 /** `<hostname>-<pid>`, the hostname cut so that the whole fits Step Functions' 80 characters. */
@@ -104,8 +108,10 @@ function scrubSecrets(issues: string[], env: NodeJS.ProcessEnv): string[] {
   const add = (s: string | undefined) => {
     if (s && s.length >= 4) secrets.add(s);
   };
-  add(env.BULL_BOARD_PASSWORD);
-  add(env.BULL_BOARD_PASSWORD?.trim());
+  for (const key of ENV_KEYS.filter((k) => envFieldMeta(k).secret)) {
+    add(env[key]);
+    add(env[key]?.trim());
+  }
   const redis = env.REDIS_URL;
   if (redis) {
     try {
@@ -132,7 +138,7 @@ function safeDecode(s: string): string {
   }
 }
 
-function toBridgeConfig(e: ParsedEnv, bindings: BindingConfig[]): BridgeConfig {
+function toBridgeConfig(e: ParsedEnv, target: RedisTarget, bindings: BindingConfig[]): BridgeConfig {
   const aws: BridgeConfig['aws'] = { region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1' };
   if (e.AWS_ENDPOINT_URL_SFN !== undefined) aws.endpoint = e.AWS_ENDPOINT_URL_SFN;
   const board: BridgeConfig['board'] = {
@@ -143,7 +149,7 @@ function toBridgeConfig(e: ParsedEnv, bindings: BindingConfig[]): BridgeConfig {
   if (e.BULL_BOARD_PASSWORD !== undefined) board.password = e.BULL_BOARD_PASSWORD;
   return {
     port: e.PORT,
-    redis: { url: e.REDIS_URL, prefix: e.BULLMQ_PREFIX },
+    redis: { ...target, prefix: e.BULLMQ_PREFIX },
     aws,
     workerName: e.WORKER_NAME ?? defaultWorkerName(),
     relay: {

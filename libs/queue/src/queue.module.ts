@@ -2,9 +2,8 @@ import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { BridgeConfig } from '@bridge/config';
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
-import { createRedisConnection } from './redis-connection';
+import { createRedisConnection, RedisClient } from './redis-connection';
 import { RedisConnectionGroup } from './redis-connection-group';
 import { RedisErrorLog } from './redis-error-log.service';
 import { RedisStatus } from './redis-status.service';
@@ -27,18 +26,18 @@ export class QueueModule implements OnApplicationShutdown {
   private readonly logger = new Logger(QueueModule.name);
 
   constructor(
-    @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
-    @Inject(PRODUCER_CONNECTION) private readonly producerRedis: IORedis,
+    @Inject(REDIS_CONNECTION) private readonly redis: RedisClient,
+    @Inject(PRODUCER_CONNECTION) private readonly producerRedis: RedisClient,
     private readonly group: RedisConnectionGroup,
   ) {}
 
   static forRoot(config: BridgeConfig): DynamicModule {
     // Every connection (and every duplicate BullMQ makes) can be ended at shutdown, Redis up or not.
     const group = new RedisConnectionGroup();
-    const connection = group.adopt(createRedisConnection(config.redis.url));
+    const connection = group.adopt(createRedisConnection(config.redis));
     // The flow producer fails fast while Redis is down (no offline queue), so a write that did
     // not happen is known and retried, instead of being replayed after the TaskProducer gave up.
-    const producerConnection = group.adopt(createRedisConnection(config.redis.url, { enableOfflineQueue: false }));
+    const producerConnection = group.adopt(createRedisConnection(config.redis, { enableOfflineQueue: false }));
     const names = bindingQueueNames(config);
     const bull = [
       BullModule.forRoot({ connection, prefix: config.redis.prefix }),
@@ -72,7 +71,7 @@ export class QueueModule implements OnApplicationShutdown {
     await Promise.all([this.redis, this.producerRedis].map((c) => this.close(c)));
   }
 
-  private async close(connection: IORedis): Promise<void> {
+  private async close(connection: RedisClient): Promise<void> {
     // Already closed (the flow producer closes its connection itself): disconnect() on an ended
     // connection would arm ioredis' 2 s "destroy the stream" timer that nothing clears, keeping
     // the process alive after shutdown.

@@ -1,18 +1,82 @@
-import IORedis, { RedisOptions } from 'ioredis';
+import type { RedisTarget } from '@bridge/config';
+import IORedis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 
 /**
- * One ioredis connection per process for queues and the flow producer (BullMQ duplicates it for
- * each worker's blocking connection). `maxRetriesPerRequest: null` is what BullMQ requires, so a
- * Redis outage makes commands wait for the reconnect instead of failing the job.
+ * Every ioredis client the bridge opens is made here, from the configured target: one node
+ * (`REDIS_URL`), ioredis' `Cluster` (`REDIS_CLUSTER_NODES`) or ioredis' Sentinel support
+ * (`REDIS_SENTINELS`). BullMQ duplicates these for its blocking connections, so the options set
+ * here hold for queues, workers, the flow producer, queue events and the board alike.
+ *
+ * Failover handling is the engines': `MOVED` / `ASK` / `TRYAGAIN` / `CLUSTERDOWN` and a dropped
+ * node by ioredis' Cluster (redirect, retry after `retryDelayOn*`, slot refresh); a Sentinel
+ * promotion by ioredis' `failoverDetector` (it listens for `+switch-master` and reconnects at
+ * once; without it a client stays on the demoted primary until that one drops it, seconds);
+ * `READONLY` (a write reached a primary demoted to replica) by `reconnectOnError`, which reconnects
+ * to whatever is primary now and resends the refused command.
  */
-export function createRedisConnection(url: string, extra: RedisOptions = {}): IORedis {
-  return new IORedis(url, {
+
+/** A connection to any of the three targets (both classes have the same command API). */
+export type RedisClient = IORedis | Cluster;
+
+export interface RedisConnectionOptions {
+  /** false: commands fail at once while disconnected, instead of waiting for the reconnect. */
+  enableOfflineQueue?: boolean;
+}
+
+const CONNECTION_NAME = 'sfn-bullmq-bridge';
+/** Reconnect quickly after a failover or restart: heartbeat clocks keep running meanwhile. */
+const reconnectDelay = (times: number) => Math.min(100 * times, 1_000);
+
+/** `READONLY You can't write against a read only replica.`: reconnect, then resend the command. */
+export function reconnectOnReadOnly(err: Error): 2 | false {
+  return err.message.startsWith('READONLY') ? 2 : false;
+}
+
+/** Options every data-node connection gets, whatever the mode. */
+function nodeOptions(): RedisOptions {
+  return {
+    // What BullMQ requires: a Redis outage makes commands wait instead of failing the job. On a
+    // Cluster this must be set in `redisOptions` (BullMQ checks plain clients only; a Cluster's
+    // nodes would silently keep ioredis' 20 retries).
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
-    // Reconnect quickly after a failover or restart: heartbeat clocks keep running meanwhile.
-    retryStrategy: (times) => Math.min(100 * times, 1_000),
-    connectionName: 'sfn-bullmq-bridge',
-    lazyConnect: false,
-    ...extra,
-  });
+    connectionName: CONNECTION_NAME,
+    reconnectOnError: reconnectOnReadOnly,
+  };
+}
+
+export function createRedisConnection(target: RedisTarget, opts: RedisConnectionOptions = {}): RedisClient {
+  const offline = opts.enableOfflineQueue === undefined ? {} : { enableOfflineQueue: opts.enableOfflineQueue };
+  switch (target.mode) {
+    case 'standalone':
+      return new IORedis(target.url, { ...nodeOptions(), retryStrategy: reconnectDelay, lazyConnect: false, ...offline });
+    case 'cluster':
+      return new Cluster(target.nodes, clusterOptions(target, offline));
+    case 'sentinel':
+      return new IORedis({
+        ...nodeOptions(),
+        ...target.auth,
+        sentinels: target.sentinels,
+        name: target.name,
+        sentinelUsername: target.sentinelAuth.username,
+        sentinelPassword: target.sentinelAuth.password,
+        failoverDetector: true,
+        ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+        ...(target.sentinelTls ? { sentinelTLS: {} } : {}),
+        retryStrategy: reconnectDelay,
+        sentinelRetryStrategy: reconnectDelay,
+        ...offline,
+      });
+  }
+}
+
+function clusterOptions(target: Extract<RedisTarget, { mode: 'cluster' }>, offline: Pick<ClusterOptions, 'enableOfflineQueue'>): ClusterOptions {
+  return {
+    redisOptions: { ...nodeOptions(), ...target.auth, ...(target.tls ? { tls: {} } : {}) },
+    clusterRetryStrategy: reconnectDelay,
+    // Keep the node names the cluster reports, so TLS checks the certificate against them
+    // (ElastiCache's documented setting for in-transit encryption).
+    ...(target.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+    ...offline,
+  };
 }

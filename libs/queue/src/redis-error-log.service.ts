@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { IncidentLog } from '@bridge/common';
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
+import type { RedisClient } from './redis-connection';
 import { RedisStatus } from './redis-status.service';
 
 /** Error codes and messages of a Redis that cannot be reached (not a problem of one queue). */
@@ -27,8 +27,8 @@ export class RedisErrorLog implements OnModuleInit, OnModuleDestroy {
   private readonly incidents: IncidentLog[] = [];
 
   constructor(
-    @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
-    @Inject(PRODUCER_CONNECTION) private readonly producerRedis: IORedis,
+    @Inject(REDIS_CONNECTION) private readonly redis: RedisClient,
+    @Inject(PRODUCER_CONNECTION) private readonly producerRedis: RedisClient,
     @Inject(BINDING_QUEUES) private readonly queues: Map<string, Queue>,
     @InjectQueue(BridgeQueue.Relay) private readonly relay: Queue,
     private readonly status: RedisStatus,
