@@ -1,6 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
-import { freePort, PrivateRedis } from '../ops/private-redis';
+import { freePort, PrivateRedis } from '@bridge/common';
 import { BridgeProcess, bridgeEnv, spawnBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { createActivityMachine, startExecution, testSfnClient } from '../support/sfn';

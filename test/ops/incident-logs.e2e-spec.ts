@@ -4,7 +4,7 @@ import { BridgeProcess, bridgeEnv, spawnBridge } from '../support/bridge';
 import { cleanupPrefix, uniquePrefix } from '../support/redis';
 import { createActivityMachine, testSfnClient } from '../support/sfn';
 import { within } from '../support/wait-for';
-import { freePort } from './private-redis';
+import { freePort } from '@bridge/common';
 
 /**
  * Logs during an incident read as an incident (IncidentLog): a line when it starts, a summary at

@@ -1,4 +1,5 @@
 import IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import { closeHandler } from 'ioredis/built/redis/event_handler';
 
 const ADOPTED = Symbol('adoptedByRedisConnectionGroup');
@@ -27,8 +28,8 @@ export class RedisConnectionGroup {
   }
 
   /** Takes `client` (and its future duplicates) into the group; returns it. Clusters are left as they are. */
-  adopt<T extends IORedis>(client: T): T {
-    const c = client as Adoptable;
+  adopt<T extends RedisClient>(client: T): T {
+    const c = client as unknown as Adoptable;
     if (c[ADOPTED] || c.isCluster) return client;
     c[ADOPTED] = true;
     this.members.add(c);
@@ -46,7 +47,7 @@ export class RedisConnectionGroup {
     };
 
     const duplicate = c.duplicate.bind(c);
-    c.duplicate = (override) => this.adopt(duplicate(override));
+    c.duplicate = (override) => this.adopt(duplicate(override) as IORedis);
     return client;
   }
 

@@ -1,5 +1,5 @@
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
-import { fullJitterDelay } from './backoff';
+import { fullJitterDelay } from '@bridge/common';
 
 /**
  * The callback client's SDK retry strategy: retry only answers that prove the call was not
