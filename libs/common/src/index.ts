@@ -8,3 +8,4 @@ export * from './managed-child';
 export * from './private-redis';
 export * from './ensure-redis';
 export * from './incident-log';
+export * from './limit-keys';
