@@ -52,6 +52,20 @@ export class CapacityGate {
     });
   }
 
+  /**
+   * A loop that holds a slot polls again only when Redis is up and the binding not paused (an
+   * unhealthy binding's retry delay). Resolves false when `signal` aborted first.
+   */
+  async ready(state: BindingState, signal: AbortSignal): Promise<boolean> {
+    while (!signal.aborted) {
+      const now = Date.now();
+      if (now < state.pausedUntil) await delay(state.pausedUntil - now, signal);
+      else if (!this.redisReady()) await delay(RECHECK_MS, signal);
+      else return true;
+    }
+    return false;
+  }
+
   /** A poll with our slot returned a task (`jobId`): issued in the same tick as the task's write. */
   taken(state: BindingState, jobId: string, takenAt: number): Promise<{ kept: boolean; outstanding: number }> {
     return this.reservations.taken(state.name, jobId, takenAt, state.config.maxPending);

@@ -36,10 +36,11 @@ function setup({ pollers = 3, minPollers = undefined as number | undefined, maxP
     }),
   } as unknown as TaskProducer;
   const metrics = new BridgeMetrics();
-  const gate = new CapacityGate(reservations.asService(), { up: true } as RedisStatus, metrics);
+  const redis = { up: true };
+  const gate = new CapacityGate(reservations.asService(), redis as RedisStatus, metrics);
   const poller = new PollerService(config, client, gate, producer, metrics, reservations.asService());
   const running = () => poller.status()[0].activePollers;
-  return { poller, open, producer, reservations, running, sent: () => sent };
+  return { poller, open, producer, reservations, running, redis, sent: () => sent };
 }
 
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
@@ -100,6 +101,20 @@ describe('PollerService (fake Step Functions client, fake timers)', () => {
     reservations.close(jobIdForToken('a1'));
     await jest.advanceTimersByTimeAsync(600);
     expect({ parked: open.length, enqueued: (producer.enqueue as jest.Mock).mock.calls.length }).toEqual({ parked: 2, enqueued: 2 });
+    await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
+  });
+
+  it('a loop holding a slot polls again only while Redis is up', async () => {
+    const { poller, open, redis, sent } = setup({ pollers: 2, maxPending: 10 });
+    poller.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10);
+    redis.up = false;
+    open.splice(0).forEach((p) => p.resolve({}));
+    await jest.advanceTimersByTimeAsync(2_000);
+    const whileDown = sent();
+    redis.up = true;
+    await jest.advanceTimersByTimeAsync(300);
+    expect({ whileDown, afterUp: sent(), parked: open.length }).toEqual({ whileDown: 2, afterUp: 4, parked: 2 });
     await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
   });
 

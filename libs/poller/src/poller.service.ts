@@ -146,7 +146,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     let counted = true;
     try {
       while (!signal.aborted) {
-        if (!holdsSlot && !(await this.gate.acquire(state, signal))) break;
+        if (holdsSlot ? !(await this.gate.ready(state, signal)) : !(await this.gate.acquire(state, signal))) break;
         holdsSlot = true;
         state.capacity.pollStarted();
         let out: GetActivityTaskCommandOutput;
