@@ -2,6 +2,9 @@ import { Logger } from '@nestjs/common';
 import { BindingState } from './binding-state';
 import { LEASE_RENEW_MS, SlotReservations } from './slot-reservations.service';
 
+/** Every this many renewals (30 s), the outstanding sets are swept of tasks closed without naming their binding. */
+const SWEEP_EVERY = 15;
+
 /**
  * Keeps this replica's poll slots alive in Redis: a lease renewed every LEASE_RENEW_MS (one script
  * call, the replica's only Redis traffic while its bindings idle). A replica that dies stops
@@ -12,6 +15,7 @@ export class ReplicaLease {
   private readonly logger = new Logger(ReplicaLease.name);
   private timer?: NodeJS.Timeout;
   private renewing?: Promise<void>;
+  private renewals = 0;
 
   constructor(
     private readonly reservations: SlotReservations,
@@ -24,6 +28,13 @@ export class ReplicaLease {
     this.timer.unref();
   }
 
+  private async sweep(): Promise<void> {
+    for (const state of this.states) {
+      const removed = await this.reservations.sweep(state.name).catch(() => 0);
+      if (removed > 0) this.logger.log(`Binding ${state.name}: ${removed} closed task(s) dropped from the outstanding set`);
+    }
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.renewing;
@@ -32,6 +43,7 @@ export class ReplicaLease {
 
   private renew(): Promise<void> {
     if (this.renewing) return this.renewing;
+    if (++this.renewals % SWEEP_EVERY === 0) void this.sweep();
     this.renewing = this.reservations
       .renew(this.states.map((s) => s.capacity.slots))
       .then(({ purged, reasserted }) => {

@@ -1,7 +1,7 @@
 import IORedis from 'ioredis';
 import { LimitKeys } from '@bridge/common';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../../../test/support/redis';
-import { LEAVE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, RESERVE_SCRIPT, TAKEN_SCRIPT } from './reservation.lua';
+import { LEAVE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, RESERVE_SCRIPT, SWEEP_SCRIPT, TAKEN_SCRIPT } from './reservation.lua';
 
 describe('the maxPending reservation scripts (real Redis)', () => {
   const prefix = uniquePrefix('slots');
@@ -71,6 +71,15 @@ describe('the maxPending reservation scripts (real Redis)', () => {
     expect(await slots()).toEqual({ '*': '0' });
     expect(await renew('slow', 7_100, 2)).toEqual([0, 1]);
     expect(await slots()).toEqual({ slow: '2', '*': '2' });
+  });
+
+  it('the sweep drops outstanding tasks the heartbeat schedule no longer holds, and only those', async () => {
+    const schedule = `${prefix}:sfn-bridge:heartbeats`;
+    await redis.zadd(o, 0, 'open', 0, 'closed');
+    await redis.zadd(schedule, '5', 'open');
+    expect(await redis.eval(SWEEP_SCRIPT, 2, o, schedule)).toBe(1);
+    expect(await redis.zrange(o, '0', '-1')).toEqual(['open']);
+    await redis.del(schedule);
   });
 
   it('a replica leaving gives every slot back at once', async () => {

@@ -99,3 +99,21 @@ end
 redis.call('ZREM', KEYS[1], ARGV[1])
 return 1
 `;
+
+/**
+ * KEYS: outstanding, heartbeat schedule. Removes from the outstanding set the tasks the heartbeat
+ * schedule no longer holds: closed by a path that could not name the binding (a heartbeat finding
+ * the relay job gone). A task enters the schedule before (same pipeline) and leaves it with (same
+ * round trip) the outstanding set, so "outstanding but not scheduled" means closed. Returns the count removed.
+ */
+export const SWEEP_SCRIPT = `
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local removed = 0
+for _, m in ipairs(members) do
+  if not redis.call('ZSCORE', KEYS[2], m) then
+    redis.call('ZREM', KEYS[1], m)
+    removed = removed + 1
+  end
+end
+return removed
+`;

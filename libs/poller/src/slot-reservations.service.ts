@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { LimitKeys } from '@bridge/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { PRODUCER_CONNECTION, REDIS_CONNECTION, RedisClient } from '@bridge/queue';
-import { LEAVE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, RESERVE_SCRIPT, TAKEN_SCRIPT } from './reservation.lua';
+import { HeartbeatKeys } from '@bridge/heartbeat';
+import { LEAVE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, RESERVE_SCRIPT, SWEEP_SCRIPT, TAKEN_SCRIPT } from './reservation.lua';
 
 /** A replica's lease: renewed every LEASE_RENEW_MS; a replica silent for LEASE_MS has its poll slots purged. */
 export const LEASE_MS = 6_000;
@@ -24,6 +25,7 @@ type Script = (...args: (string | number)[]) => Promise<unknown>;
 export class SlotReservations {
   readonly replica = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly keys: LimitKeys;
+  private readonly schedule: string;
   private readonly bindings: string[];
 
   constructor(
@@ -32,10 +34,12 @@ export class SlotReservations {
     @Inject(BRIDGE_CONFIG) config: BridgeConfig,
   ) {
     this.keys = new LimitKeys(config.redis.prefix);
+    this.schedule = new HeartbeatKeys(config.redis.prefix).schedule;
     this.bindings = config.bindings.map((b) => b.name);
     for (const [name, lua, numberOfKeys] of [
       ['sfnBridgeReserve', RESERVE_SCRIPT, 2],
       ['sfnBridgeRelease', RELEASE_SCRIPT, 1],
+      ['sfnBridgeSweep', SWEEP_SCRIPT, 2],
       ['sfnBridgeRenew', RENEW_SCRIPT, 1 + this.bindings.length],
       ['sfnBridgeLeave', LEAVE_SCRIPT, 1 + this.bindings.length],
     ] as const) {
@@ -91,6 +95,11 @@ export class SlotReservations {
       ...slotsPerBinding,
     )) as [number, number];
     return { purged, reasserted: reasserted === 1 };
+  }
+
+  /** Drops outstanding entries of tasks whose heartbeat-schedule entry is gone (closed); returns how many. */
+  async sweep(binding: string): Promise<number> {
+    return (await this.call(this.redis, 'sfnBridgeSweep')(this.keys.outstanding(binding), this.schedule)) as number;
   }
 
   /** This replica stops: every slot it holds is given back at once (not after the lease). */
