@@ -12,6 +12,8 @@ export interface SfnLocalCounters {
   pendingTasksByArn: Record<string, number>;
   /** Gauge: tasks handed out and not yet closed. */
   openTasks: number;
+  /** Most tasks of one activity handed out and not yet closed at once, per activity ARN (what `maxPending` bounds). */
+  maxOpenTasksByArn: Record<string, number>;
   tasksScheduled: number;
   tasksHandedOut: number;
   /** Tasks closed, by reason (succeeded, failed, timedOut, heartbeatTimedOut, aborted). */
@@ -52,6 +54,19 @@ export class Counters {
   heartbeats = 0;
   executionsStarted = 0;
   faultsFired: Record<string, number> = {};
+  private readonly openByArn: Record<string, number> = {};
+  maxOpenTasksByArn: Record<string, number> = {};
+
+  /** A task of `arn` was handed out. */
+  opened(arn: string): void {
+    const n = (this.openByArn[arn] = (this.openByArn[arn] ?? 0) + 1);
+    if (n > (this.maxOpenTasksByArn[arn] ?? 0)) this.maxOpenTasksByArn[arn] = n;
+  }
+
+  /** A handed-out task of `arn` closed. */
+  openClosed(arn: string): void {
+    this.openByArn[arn] = Math.max(0, (this.openByArn[arn] ?? 0) - 1);
+  }
 
   call(action: string): void {
     this.calls[action] = (this.calls[action] ?? 0) + 1;
@@ -87,6 +102,7 @@ export class Counters {
       heartbeats: this.heartbeats,
       executionsStarted: this.executionsStarted,
       faultsFired: { ...this.faultsFired },
+      maxOpenTasksByArn: { ...this.maxOpenTasksByArn },
     };
   }
 }

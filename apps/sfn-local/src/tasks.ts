@@ -58,6 +58,7 @@ export class Tasks {
     this.byHash.set(task.tokenHash, task);
     if (this.byHash.size > RETAIN_BY_HASH) this.byHash.delete(this.byHash.keys().next().value!);
     this.counters.tasksHandedOut++;
+    this.counters.opened(task.activityArn);
     const { timeoutSeconds, heartbeatSeconds } = task.state;
     if (timeoutSeconds && timeoutSeconds * 1000 <= MAX_TIMER_MS) {
       task.timeoutTimer = setTimeout(() => this.expire(task, 'States.Timeout'), timeoutSeconds * 1000);
@@ -150,6 +151,7 @@ export class Tasks {
 
   private close(task: Task, reason: CloseReason): void {
     this.noteSilence(task);
+    if (task.status === 'started') this.counters.openClosed(task.activityArn);
     task.status = 'closed';
     task.closeReason = reason;
     task.closedAt = Date.now();

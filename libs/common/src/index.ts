@@ -11,3 +11,4 @@ export * from './incident-log';
 export * from './redis-node-process';
 export * from './redis-cluster-harness';
 export * from './redis-sentinel-harness';
+export * from './limit-keys';

@@ -44,6 +44,13 @@ export const jobOptionsSchema = z.strictObject({
   removeOnFail: keepSchema.optional().describe('BullMQ `removeOnFail`: `true`, `false` or how many failed jobs to keep.'),
 });
 
+export const pollerRangeSchema = z
+  .strictObject({
+    min: int(1, 1000).describe('Pollers an idle binding keeps per replica.'),
+    max: int(1, 1000).describe('Pollers a busy binding may grow to per replica.'),
+  })
+  .refine((r) => r.min <= r.max, { message: 'must be <= max', path: ['min'], params: HIDE_INPUT });
+
 export const bindingSchema = z.strictObject({
   activityArn: activityArnSchema.describe(
     'Activity to poll: `arn:aws:states:<region>:<account>:activity:<name>` (1..256 characters; name 1..80 of `A-Z a-z 0-9 _ -`). One binding per ARN.',
@@ -56,8 +63,17 @@ export const bindingSchema = z.strictObject({
     .optional()
     .describe('BullMQ job name of the tasks.')
     .meta(label('the activity name')),
-  pollers: int(1, 1000).default(4).describe('Concurrent `GetActivityTask` long polls (Step Functions allows 1,000 per ARN).'),
-  maxPending: int(1).default(100).describe('Backpressure: tasks taken but not finished (waiting + active) before polling pauses.'),
+  pollers: z
+    .union([int(1, 1000), pollerRangeSchema], { error: 'must be an integer 1..1000 or { min, max }' })
+    .default(4)
+    .describe(
+      'Concurrent `GetActivityTask` long polls per replica: a number (fixed), or `{ min, max }` (autoscaled: starts at `min`, grows while polls return tasks and `maxPending` has room, sheds on empty polls). Step Functions allows 1,000 parked polls per ARN over all replicas.',
+    ),
+  maxPending: int(1)
+    .default(100)
+    .describe(
+      'Tasks taken from Step Functions and not yet closed (relayed, failed, expired, cancelled), including polls in flight, summed over all replicas (kept in Redis); no poll starts beyond it.',
+    ),
   attempts: int(1, 100).default(1).describe('BullMQ attempts of a task before its failure is sent to Step Functions.'),
   backoff: backoffSchema.optional().describe('BullMQ backoff between attempts: `{ type, delay }`.').meta(label('none (immediate retry)')),
   heartbeatSeconds: int(1, 86400)
@@ -78,6 +94,7 @@ const KEYS = {
   binding: Object.keys(bindingSchema.shape),
   backoff: Object.keys(backoffSchema.shape),
   jobOptions: Object.keys(jobOptionsSchema.shape),
+  pollers: ['min', 'max'],
 };
 
 /** The keys allowed in the object at `path` of a bindings document (for "did you mean"). */
@@ -87,5 +104,6 @@ export function knownBindingKeys(path: readonly PropertyKey[]): readonly string[
   if (typeof last === 'number') return KEYS.binding;
   if (last === 'backoff') return KEYS.backoff;
   if (last === 'jobOptions') return KEYS.jobOptions;
+  if (last === 'pollers') return KEYS.pollers;
   return [];
 }

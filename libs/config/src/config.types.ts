@@ -26,9 +26,11 @@ export interface BindingConfig {
   queue: string;
   /** BullMQ job name of the child job; defaults to `name`. */
   jobName: string;
-  /** Concurrent GetActivityTask long polls, 1..1000. */
+  /** Most concurrent GetActivityTask long polls per replica, 1..1000 (`pollers` or `pollers.max`). */
   pollers: number;
-  /** Tasks taken but not finished (waiting + active), >= 1. */
+  /** Pollers an idle binding settles at per replica (`pollers.min`; = `pollers` when fixed). */
+  minPollers: number;
+  /** Tasks taken and not closed, polls in flight included, over all replicas (kept in Redis), >= 1. */
   maxPending: number;
   /** BullMQ attempts before the task fails, 1..100. */
   attempts: number;

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
           queue: 'payments',
           jobName: 'charge-card',
           pollers: 4,
+          minPollers: 4,
           maxPending: 100,
           attempts: 1,
           heartbeatSeconds: 20,

@@ -41,6 +41,7 @@ bindings:
         queue: 'payments',
         jobName: 'charge',
         pollers: 8,
+        minPollers: 8,
         maxPending: 200,
         attempts: 3,
         backoff: { type: 'exponential', delay: 1000 },
@@ -53,6 +54,7 @@ bindings:
         queue: 'payments',
         jobName: 'refund',
         pollers: 4,
+        minPollers: 4,
         maxPending: 100,
         attempts: 1,
         heartbeatSeconds: 15,
@@ -99,6 +101,17 @@ bindings:
     ]);
   });
 
+  it('reads pollers: { min, max } as an autoscaled range, and a number as a fixed count', () => {
+    const [ranged] = parseBindingsFile(yamlBinding('    pollers: { min: 2, max: 64 }\n'), 'b.yaml', DEFAULTS);
+    const [fixed] = parseBindingsFile(yamlBinding('    pollers: 8\n'), 'b.yaml', DEFAULTS);
+    expect([ranged, fixed].map((b) => [b.minPollers, b.pollers])).toEqual([[2, 64], [8, 8]]);
+  });
+
+  it('names every problem of a pollers range', () => {
+    expect(issuesOf(yamlBinding('    pollers: { min: 9, max: 4 }\n'))).toEqual(['bindings[0].pollers.min: must be <= max']);
+    expect(issuesOf(yamlBinding('    pollers: { min: 1, max: 1001, mx: 3 }\n'))).toEqual(expect.arrayContaining([expect.stringContaining('bindings[0].pollers')]));
+  });
+
   it('names negative pollers with the value', () => {
     const text = `bindings:\n  - { activityArn: ${ARN}, queue: a }\n  - { activityArn: ${ARN2}, queue: b, pollers: -2 }\n`;
     expect(issuesOf(text)).toEqual(['bindings[1].pollers: must be >= 1 (got -2)']);
@@ -106,8 +119,8 @@ bindings:
 
   it.each([
     ['pollers: 1001', 'bindings[0].pollers: must be <= 1000 (got 1001)'],
-    ['pollers: 2.5', 'bindings[0].pollers: must be an integer (got 2.5)'],
-    ['pollers: "8"', 'bindings[0].pollers: must be an integer (got "8")'],
+    ['pollers: 2.5', 'bindings[0].pollers: must be an integer 1..1000 or { min, max } (got 2.5)'],
+    ['pollers: "8"', 'bindings[0].pollers: must be an integer 1..1000 or { min, max } (got "8")'],
     ['maxPending: 0', 'bindings[0].maxPending: must be >= 1 (got 0)'],
     ['attempts: 101', 'bindings[0].attempts: must be <= 100 (got 101)'],
     ['heartbeatSeconds: 0', 'bindings[0].heartbeatSeconds: must be >= 1 (got 0)'],

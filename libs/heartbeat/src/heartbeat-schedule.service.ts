@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
+import { LimitKeys } from '@bridge/common';
 import { REDIS_CONNECTION } from '@bridge/queue';
 import IORedis from 'ioredis';
 import { CLAIM_DUE_SCRIPT } from './claim-due.lua';
@@ -28,6 +29,7 @@ export interface ZaddClient {
 @Injectable()
 export class HeartbeatSchedule {
   readonly keys: HeartbeatKeys;
+  private readonly limits: LimitKeys;
   private readonly memory = new LocalHeartbeats();
   private readonly leaseMs: number;
 
@@ -36,6 +38,7 @@ export class HeartbeatSchedule {
     @Inject(BRIDGE_CONFIG) config: BridgeConfig,
   ) {
     this.keys = new HeartbeatKeys(config.redis.prefix);
+    this.limits = new LimitKeys(config.redis.prefix);
     this.leaseMs = Math.min(CLAIM_LEASE_MS, ...config.bindings.map((b) => (b.heartbeatSeconds * 1000) / 2));
     this.redis.defineCommand('sfnBridgeClaimDue', { numberOfKeys: 2, lua: CLAIM_DUE_SCRIPT });
   }
@@ -127,9 +130,14 @@ export class HeartbeatSchedule {
    * Removes a token from the shared schedule (its task closed, or no relay job holds it). A token
    * this replica took and is still writing stays in memory: only the producer ends that.
    */
-  async remove(jobId: string): Promise<void> {
+  async remove(jobId: string, binding?: string): Promise<void> {
     this.memory.forgetWritten(jobId);
-    await this.redis.zrem(this.keys.schedule, jobId);
+    if (binding === undefined) {
+      await this.redis.zrem(this.keys.schedule, jobId);
+      return;
+    }
+    // The task closed: it also leaves its binding's outstanding set (maxPending), same round trip.
+    await Promise.all([this.redis.zrem(this.keys.schedule, jobId), this.redis.zrem(this.limits.outstanding(binding), jobId)]);
   }
 
   async claimDue(max: number, ratePerSecond: number): Promise<string[]> {

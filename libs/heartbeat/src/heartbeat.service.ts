@@ -80,7 +80,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** Outstanding tokens (at most maxPending per binding) must fit the heartbeat budget. */
   private warnIfBudgetTooSmall(): void {
-    const demand = this.config.bindings.reduce((sum, b) => sum + (b.maxPending + b.pollers) / b.heartbeatSeconds, 0);
+    const demand = this.config.bindings.reduce((sum, b) => sum + b.maxPending / b.heartbeatSeconds, 0);
     const budget = this.config.heartbeat.ratePerSecond;
     if (demand > budget * BUDGET_HEADROOM) {
       this.logger.warn(
@@ -210,7 +210,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private async beat(jobId: string): Promise<void> {
     const relayJob = await Job.fromId<RelayJobData>(this.relayQueue, jobId);
     if (!relayJob || relayJob.finishedOn || relayJob.data.cancelled) {
-      await this.schedule.remove(jobId);
+      await this.schedule.remove(jobId, relayJob?.data.binding);
       return;
     }
     const { binding, taskToken } = relayJob.data;
@@ -227,7 +227,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       if (await this.closedByRelay(jobId)) {
         // The relay closed the task between our read and the heartbeat: not a cancellation.
         this.metrics.heartbeats.inc({ binding, result: 'closed' });
-        await this.schedule.remove(jobId);
+        await this.schedule.remove(jobId, binding);
         return;
       }
       this.metrics.heartbeats.inc({ binding, result: 'expired' });

@@ -25,7 +25,7 @@ export class TaskCanceller {
   async cancel(relayJob: Job<RelayJobData>, reason: string): Promise<'removed' | 'flagged' | 'finished'> {
     const jobId = relayJob.id as string;
     const { binding, queue, taskToken } = relayJob.data;
-    await this.schedule.remove(jobId);
+    await this.schedule.remove(jobId, binding);
     await this.schedule.markCancelled(jobId, reason);
     try {
       await relayJob.updateData({ ...relayJob.data, cancelled: reason });

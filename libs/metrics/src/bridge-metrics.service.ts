@@ -24,7 +24,8 @@ export class BridgeMetrics {
   readonly heartbeats = new Counter({ name: 'sfn_bridge_heartbeats_total', help: 'SendTaskHeartbeat calls by result: ok, expired (execution gone: task cancelled), closed (the relay had just closed it), error', labelNames: ['binding', 'result'], registers: [this.registry] });
   readonly awsErrors = new Counter({ name: 'sfn_bridge_aws_errors_total', help: 'Errors from Step Functions calls', labelNames: ['operation', 'error'], registers: [this.registry] });
   readonly parkedPolls = new Gauge({ name: 'sfn_bridge_parked_polls', help: 'GetActivityTask calls in flight', labelNames: ['binding'], registers: [this.registry] });
-  readonly outstandingTasks = new Gauge({ name: 'sfn_bridge_outstanding_tasks', help: 'Jobs waiting or active on the binding queue (backpressure input)', labelNames: ['binding'], registers: [this.registry] });
+  readonly pollers = new Gauge({ name: 'sfn_bridge_pollers', help: 'Poll loops running (autoscaled between pollers.min and pollers.max)', labelNames: ['binding'], registers: [this.registry] });
+  readonly outstandingTasks = new Gauge({ name: 'sfn_bridge_outstanding_tasks', help: 'Tasks taken and not closed, all replicas (the maxPending figure in Redis)', labelNames: ['binding'], registers: [this.registry] });
   readonly bindingHealthy = new Gauge({ name: 'sfn_bridge_binding_healthy', help: '1 when the binding polls normally, 0 when its activity is missing or invalid', labelNames: ['binding'], registers: [this.registry] });
   readonly redisUp = new Gauge({ name: 'sfn_bridge_redis_up', help: '1 when the shared Redis connection is ready, 0 while it is down or reconnecting', registers: [this.registry] });
   readonly dispatchSeconds = this.histogram('sfn_bridge_dispatch_seconds', 'Token received -> job waiting in BullMQ');

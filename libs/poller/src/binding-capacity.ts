@@ -1,83 +1,62 @@
 /**
- * How many tasks one binding is responsible for in this process, against its `maxPending`, as one
- * small object with named transitions (the counters used to be public fields poked from the poller
- * and the capacity gate; the 3c9caea undercount and a double release lived in that seam). A task is
- * counted from the moment a poll is reserved for it until a queue count includes it:
+ * This replica's share of one binding's `maxPending`, as a local mirror of what Redis holds for it
+ * (SlotReservations), with named transitions. The exact cross-replica figure lives in Redis: tasks
+ * taken and not closed (the outstanding set) + poll slots held by live replicas. A loop holds one
+ * slot from its grant until it stops polling or its poll's task takes the slot over:
  *
- *   tryReservePoll -> pollEnded(withTask) -> writeEnded(landed) -> counted by a later queue count
- *
- * `tryReservePoll` checks and takes the slot in one synchronous step, so two loops released by the
- * same queue count cannot both take the last slot. (Issue 10 may back the same transitions with a
- * cross-replica reservation in Redis.)
+ *   granted -> pollStarted -> pollEnded -> (empty: same slot polls again) | (task: taken(kept))
+ *   ... -> released (the loop stops: shed by the autoscaler, drain)
  */
 export class BindingCapacity {
+  private slotCount = 0;
   private polls = 0;
-  private writing = 0;
-  private writtenSinceCount = 0;
-  private queuedAtCount = 0;
-  private countedAtMs = 0;
+  private outstandingSeen = 0;
 
   constructor(readonly maxPending: number) {}
 
-  /** Tasks this binding is responsible for right now, as far as this process knows. */
-  get pending(): number {
-    return this.queuedAtCount + this.writtenSinceCount + this.writing + this.polls;
+  /** Poll slots this replica holds in Redis for the binding. */
+  get slots(): number {
+    return this.slotCount;
   }
 
-  /** GetActivityTask calls in flight (reserved). */
+  /** GetActivityTask calls in flight. */
   get parkedPolls(): number {
     return this.polls;
   }
 
-  /** Jobs the last queue count saw. */
-  get queued(): number {
-    return this.queuedAtCount;
+  /** Outstanding tasks of the binding (all replicas), as Redis last reported them. */
+  get outstanding(): number {
+    return this.outstandingSeen;
   }
 
-  /** ms since epoch of the last queue count (0: none, or it must be re-read). */
-  get countedAt(): number {
-    return this.countedAtMs;
+  granted(n: number, outstanding: number): void {
+    this.slotCount += n;
+    this.outstandingSeen = outstanding;
   }
 
-  /** Takes a slot for one poll if there is room; false (nothing changed) when full. */
-  tryReservePoll(): boolean {
-    if (this.pending >= this.maxPending) return false;
+  pollStarted(): void {
+    if (this.polls >= this.slotCount) throw new Error('BindingCapacity.pollStarted without a slot');
     this.polls++;
-    return true;
   }
 
-  /** The poll came back: with a task, its slot passes to the task's write; without, it is freed. */
-  pollEnded(withTask: boolean): void {
-    if (this.polls === 0) throw new Error('BindingCapacity.pollEnded without a reserved poll');
+  pollEnded(): void {
+    if (this.polls === 0) throw new Error('BindingCapacity.pollEnded without a poll in flight');
     this.polls--;
-    if (withTask) this.writing++;
   }
 
-  /** The task's write to Redis ended: if it landed, the task counts as written until a count sees it. */
-  writeEnded(landed: boolean): void {
-    if (this.writing === 0) throw new Error('BindingCapacity.writeEnded without a write in flight');
-    this.writing--;
-    if (landed) this.writtenSinceCount++;
+  /** The poll's task is outstanding in Redis; its slot stayed ours (`kept`) or was given back. */
+  taken(kept: boolean, outstanding: number): void {
+    if (!kept) this.lose(1);
+    this.outstandingSeen = outstanding;
   }
 
-  /**
-   * A queue count is about to be read: returns what to hand to `countRead`. Writes that land after
-   * this may or may not be in the count; they stay counted as written (an overcount, never an
-   * undercount) until the next count.
-   */
-  countStarted(): number {
-    return this.writtenSinceCount;
+  /** Slots given back (a loop stopped), or no longer ours (a task write of unknown fate). */
+  released(n: number): void {
+    this.lose(n);
   }
 
-  /** The queue count (jobs waiting/active/delayed/prioritized) read after `countStarted`. */
-  countRead(counted: number, started: number, atMs: number): void {
-    this.queuedAtCount = counted;
-    this.writtenSinceCount -= started;
-    this.countedAtMs = atMs;
-  }
-
-  /** The count failed (Redis went away): re-read it before trusting it again. */
-  countFailed(): void {
-    this.countedAtMs = 0;
+  private lose(n: number): void {
+    if (n > this.slotCount) throw new Error('BindingCapacity: more slots given back than held');
+    this.slotCount -= n;
   }
 }

@@ -3,9 +3,11 @@ import { BindingCapacity } from './binding-capacity';
 
 /** Live state of one binding's pollers (process-local). */
 export class BindingState {
-  /** Loops with an index below this poll; lowered on ActivityWorkerLimitExceeded. */
-  activePollers: number;
-  /** Tasks against maxPending (polls, writes, written, queued): changed only through its transitions. */
+  /** Poll loops running now, between `minPollers` and `maxPollers` (the autoscaler's figure). */
+  runningPollers = 0;
+  /** Most loops allowed: `pollers` (max); lowered on ActivityWorkerLimitExceeded. */
+  maxPollers: number;
+  /** This replica's poll slots against maxPending (the exact figure is in Redis). */
   readonly capacity: BindingCapacity;
   /** False while the activity is missing or its ARN invalid. */
   healthy = true;
@@ -20,7 +22,7 @@ export class BindingState {
   noAnswerCount = 0;
 
   constructor(readonly config: BindingConfig) {
-    this.activePollers = config.pollers;
+    this.maxPollers = config.pollers;
     this.capacity = new BindingCapacity(config.maxPending);
   }
 
@@ -39,6 +41,11 @@ export class BindingState {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** Pollers an idle binding settles at (never above `maxPollers`). */
+  get minPollers(): number {
+    return Math.min(this.config.minPollers ?? this.config.pollers, this.maxPollers);
   }
 
   /** GetActivityTask calls in flight. */

@@ -1,31 +1,36 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { BridgeMetrics } from '@bridge/metrics';
-import { BINDING_QUEUES, RedisStatus } from '@bridge/queue';
+import { RedisStatus } from '@bridge/queue';
 import { sleep } from '@bridge/common';
-import { Queue } from 'bullmq';
 import { BindingState } from './binding-state';
+import { SlotReservations } from './slot-reservations.service';
 
-/** How stale a queue count may be before a poll re-reads it. */
-const COUNT_TTL_MS = 250;
-/** How often a loop that has no room re-checks. */
+/** Retry of a binding that is full: 25 ms, doubling to this, reset by any grant. */
+export const FULL_BACKOFF = { firstMs: 25, maxMs: 500 };
+/** While Redis is down, or a reservation failed: re-check this often. */
 const RECHECK_MS = 200;
 
-/** Job states that count as "taken but not finished" for backpressure. */
-const PENDING_STATES = ['waiting', 'active', 'delayed', 'prioritized'] as const;
+interface Waiter {
+  resolve(granted: boolean): void;
+  signal: AbortSignal;
+}
 
 /**
- * Lets a poll start only when Redis is ready and the binding has room: jobs waiting or active on
- * its queue + tasks enqueued since that count + polls already parked < `maxPending`. Tasks beyond
- * that stay in Step Functions, where no clock runs for them (docs/design.md section 1). Counting the
- * queue itself (not a local counter) keeps replicas coherent; a queue shared by several bindings
- * (or with other producers) is counted whole, which errs on the side of waiting.
+ * Lets a poll start only with a slot reserved in Redis (SlotReservations): tasks outstanding + poll
+ * slots of every live replica < `maxPending`, and slots < 1,000 (Step Functions' cap on parked
+ * polls per activity). Loops of one binding waiting for a slot share one reservation call (it asks
+ * for as many slots as there are waiters); a full binding is re-asked with backoff, one call per
+ * binding, never one per loop. Tasks beyond the limit stay in Step Functions, where no clock runs.
  */
 @Injectable()
 export class CapacityGate {
-  private readonly refreshing = new Map<BindingState, Promise<void>>();
+  private readonly logger = new Logger(CapacityGate.name);
+  private readonly waiters = new Map<BindingState, Waiter[]>();
+  private readonly asking = new Set<BindingState>();
+  private readonly backoff = new Map<BindingState, number>();
 
   constructor(
-    @Inject(BINDING_QUEUES) private readonly queues: Map<string, Queue>,
+    private readonly reservations: SlotReservations,
     private readonly redis: RedisStatus,
     private readonly metrics: BridgeMetrics,
   ) {}
@@ -34,47 +39,123 @@ export class CapacityGate {
     return this.redis.up;
   }
 
+  /** Resolves true with a slot reserved for the caller's loop, false when `signal` aborted first. */
+  acquire(state: BindingState, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const waiter: Waiter = { resolve, signal };
+      const list = this.waiters.get(state) ?? [];
+      list.push(waiter);
+      this.waiters.set(state, list);
+      signal.addEventListener('abort', () => this.drop(state, waiter), { once: true });
+      void this.ask(state);
+    });
+  }
+
   /**
-   * Resolves true when a poll may start, with its slot reserved (the caller must end it with
-   * `state.capacity.pollEnded`), false when `signal` aborted first.
+   * A loop that holds a slot polls again only when Redis is up and the binding not paused (an
+   * unhealthy binding's retry delay). Resolves false when `signal` aborted first.
    */
-  async waitForRoom(state: BindingState, signal: AbortSignal): Promise<boolean> {
+  async ready(state: BindingState, signal: AbortSignal): Promise<boolean> {
     while (!signal.aborted) {
       const now = Date.now();
-      if (now < state.pausedUntil) {
-        await sleep(state.pausedUntil - now, signal);
-        continue;
-      }
-      if (this.redisReady()) {
-        if (now - state.capacity.countedAt > COUNT_TTL_MS) await this.refresh(state);
-        // Checks and takes the slot in one step: loops released by the same count cannot both take the last one.
-        if (state.capacity.tryReservePoll()) return true;
-      }
-      await sleep(RECHECK_MS, signal);
+      if (now < state.pausedUntil) await sleep(state.pausedUntil - now, signal);
+      else if (!this.redisReady()) await sleep(RECHECK_MS, signal);
+      else return true;
     }
     return false;
   }
 
-  private refresh(state: BindingState): Promise<void> {
-    let pending = this.refreshing.get(state);
-    if (!pending) {
-      pending = this.count(state).finally(() => this.refreshing.delete(state));
-      this.refreshing.set(state, pending);
-    }
-    return pending;
+  /** A poll with our slot returned a task (`jobId`): issued in the same tick as the task's write. */
+  taken(state: BindingState, jobId: string, takenAt: number): Promise<{ kept: boolean; outstanding: number }> {
+    return this.reservations.taken(state.name, jobId, takenAt, state.config.maxPending);
   }
 
-  private async count(state: BindingState): Promise<void> {
-    const queue = this.queues.get(state.config.queue);
-    if (!queue) throw new Error(`No queue registered for binding ${state.name}`);
-    const started = state.capacity.countStarted();
+  /** The task's write ended: the slot stays with the loop or not. */
+  settleTaken(state: BindingState, kept: boolean, outstanding: number): void {
+    state.capacity.taken(kept, outstanding);
+    this.metrics.outstandingTasks.set({ binding: state.name }, outstanding);
+  }
+
+  /** A task failed with Bridge.EnqueueFailed (closed without a job): out of the outstanding set. */
+  async closeUnwritten(state: BindingState, jobId: string): Promise<void> {
+    await this.reservations.closeUnwritten(state.name, jobId).catch((err: Error) => {
+      this.logger.warn(`Binding ${state.name}: could not remove an unwritten task from the outstanding set (${err.message})`);
+    });
+  }
+
+  /** A loop stops holding its slot (shed, drain): given back in Redis. */
+  async release(state: BindingState): Promise<void> {
+    state.capacity.released(1);
     try {
-      const counted = await queue.getJobCountByTypes(...PENDING_STATES);
-      state.capacity.countRead(counted, started, Date.now());
-      this.metrics.outstandingTasks.set({ binding: state.name }, counted);
-    } catch {
-      // Redis went away mid-count: the loop sees `redisReady()` false and waits.
-      state.capacity.countFailed();
+      await this.reservations.release(state.name, 1);
+    } catch (err) {
+      // The lease renewal re-asserts the true count; until then the slot is over-counted (safe side).
+      this.logger.warn(`Binding ${state.name}: could not give a poll slot back (${(err as Error).message})`);
+    }
+    this.backoff.delete(state);
+    void this.ask(state);
+  }
+
+  private drop(state: BindingState, waiter: Waiter): void {
+    const list = this.waiters.get(state) ?? [];
+    const i = list.indexOf(waiter);
+    if (i >= 0) list.splice(i, 1);
+    waiter.resolve(false);
+  }
+
+  /** One reservation call per binding at a time, for every loop waiting. */
+  private async ask(state: BindingState): Promise<void> {
+    if (this.asking.has(state)) return;
+    this.asking.add(state);
+    try {
+      for (;;) {
+        const list = this.waiters.get(state) ?? [];
+        if (list.length === 0) return;
+        const now = Date.now();
+        if (now < state.pausedUntil) {
+          await sleep(state.pausedUntil - now);
+          continue;
+        }
+        if (!this.redisReady()) {
+          await sleep(RECHECK_MS);
+          continue;
+        }
+        let granted = 0;
+        let full = 0;
+        const want = list.length;
+        try {
+          const reply = await this.reservations.reserve(state.name, want, state.config.maxPending);
+          granted = reply.granted;
+          full = reply.granted;
+          if (granted > 0) this.backoff.delete(state);
+          state.capacity.granted(granted, reply.outstanding);
+          this.metrics.outstandingTasks.set({ binding: state.name }, reply.outstanding);
+        } catch {
+          // Redis went away mid-call: re-check after a while (the loop sees redisReady() false).
+          await sleep(RECHECK_MS);
+          continue;
+        }
+        for (; granted > 0 && list.length > 0; granted--) list.shift()!.resolve(true);
+        // Waiters that aborted while the call was out: their slots go back.
+        if (granted > 0) {
+          state.capacity.released(granted);
+          await this.reservations.release(state.name, granted).catch(() => undefined);
+        }
+        if (list.length === 0) {
+          this.backoff.delete(state);
+          return;
+        }
+        // Less than asked for: the binding is full, ask again after a backoff. (All granted: the
+        // waiters left came in meanwhile, ask for them now.)
+        if (full < want) {
+          const wait = this.backoff.get(state) ?? FULL_BACKOFF.firstMs;
+          this.backoff.set(state, Math.min(FULL_BACKOFF.maxMs, wait * 2));
+          await sleep(wait);
+        }
+      }
+    } finally {
+      this.asking.delete(state);
     }
   }
 }

@@ -2,10 +2,10 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@nestjs/common';
 import type { BindingConfig, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
-import type { TaskProducer } from '@bridge/producer';
-import type { RedisStatus } from '@bridge/queue';
-import type { Queue } from 'bullmq';
+import type { TakenTask, TaskProducer } from '@bridge/producer';
+import { jobIdForToken, RedisStatus } from '@bridge/queue';
 import { CapacityGate } from './capacity-gate';
+import { FakeSlotReservations } from './fake-slot-reservations';
 import { PollerService } from './poller.service';
 
 /** A poll the test answers: with a task, empty, or an error. */
@@ -14,8 +14,8 @@ interface OpenPoll {
   reject(err: Error): void;
 }
 
-function setup({ pollers = 3, maxPending = 5, drainTimeoutMs = 5_000 } = {}) {
-  const binding = { name: 'pay', activityArn: 'arn:aws:states:us-east-1:1:activity:pay', queue: 'pay', pollers, maxPending, heartbeatSeconds: 5 };
+function setup({ pollers = 3, minPollers = undefined as number | undefined, maxPending = 5, drainTimeoutMs = 5_000 } = {}) {
+  const binding = { name: 'pay', activityArn: 'arn:aws:states:us-east-1:1:activity:pay', queue: 'pay', pollers, minPollers: minPollers ?? pollers, maxPending, heartbeatSeconds: 5 };
   const config = { bindings: [binding as BindingConfig], workerName: 'w', shutdown: { drainTimeoutMs } } as unknown as BridgeConfig;
   const open: OpenPoll[] = [];
   let sent = 0;
@@ -28,18 +28,19 @@ function setup({ pollers = 3, maxPending = 5, drainTimeoutMs = 5_000 } = {}) {
         }),
     ),
   } as unknown as SFNClient;
-  let inQueue = 0;
-  const queue = { getJobCountByTypes: jest.fn(async () => inQueue) } as unknown as Queue;
+  const reservations = new FakeSlotReservations();
   const producer = {
-    enqueue: jest.fn(async () => {
-      inQueue++;
+    enqueue: jest.fn(async (_b: BindingConfig, task: TakenTask) => {
+      await task.onWrite?.();
       return { enqueued: true, jobId: 'j' };
     }),
   } as unknown as TaskProducer;
   const metrics = new BridgeMetrics();
-  const gate = new CapacityGate(new Map([['pay', queue]]), { up: true } as RedisStatus, metrics);
-  const poller = new PollerService(config, client, gate, producer, metrics);
-  return { poller, open, producer, sent: () => sent, setQueued: (n: number) => (inQueue = n) };
+  const redis = { up: true };
+  const gate = new CapacityGate(reservations.asService(), redis as RedisStatus, metrics);
+  const poller = new PollerService(config, client, gate, producer, metrics, reservations.asService());
+  const running = () => poller.status()[0].activePollers;
+  return { poller, open, producer, reservations, running, redis, sent: () => sent };
 }
 
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
@@ -56,39 +57,112 @@ describe('PollerService (fake Step Functions client, fake timers)', () => {
     jest.restoreAllMocks();
   });
 
-  it('never takes more than maxPending tasks, however fast polls are answered with tasks', async () => {
-    const { poller, open, producer, sent } = setup({ pollers: 3, maxPending: 5 });
+  it('never has more than maxPending tasks outstanding plus polls parked, however fast polls are answered with tasks', async () => {
+    const { poller, open, producer, reservations, sent } = setup({ pollers: 3, maxPending: 5 });
     poller.onApplicationBootstrap();
+    let n = 0;
     for (let round = 0; round < 20; round++) {
-      await jest.advanceTimersByTimeAsync(300); // past the count TTL and the re-check interval
-      while (open.length) open.shift()!.resolve({ taskToken: `t${round}-${sent()}`, input: '{}' });
+      await jest.advanceTimersByTimeAsync(300);
+      while (open.length) open.shift()!.resolve({ taskToken: `t${n++}`, input: '{}' });
     }
     await jest.advanceTimersByTimeAsync(1_000);
-    expect({ enqueued: (producer.enqueue as jest.Mock).mock.calls.length, polls: sent() }).toEqual({ enqueued: 5, polls: 5 });
+    expect({ enqueued: (producer.enqueue as jest.Mock).mock.calls.length, polls: sent(), peak: reservations.peak }).toEqual({ enqueued: 5, polls: 5, peak: 5 });
     await drainNow(poller);
   });
 
-  it('lets loops released by the same queue count take only the one slot left (the backpressure flake)', async () => {
-    const { poller, open, setQueued } = setup({ pollers: 3, maxPending: 5 });
-    setQueued(4);
-    poller.onApplicationBootstrap(); // all three loops wait for the same first count
-    await jest.advanceTimersByTimeAsync(1_000);
-    expect(open).toHaveLength(1);
+  it('asks Redis once for every loop waiting, and backs off while the binding stays full (no call per loop)', async () => {
+    const { poller, open, reservations } = setup({ pollers: 10, maxPending: 10 });
+    for (let i = 0; i < 10; i++) reservations.outstanding.add(`busy${i}`); // full: taken by other replicas
+    poller.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10_000);
+    // 10 s full: 25, 50, ... 500 ms, then 2 calls/s for the binding, whatever the pollers.
+    expect({ parked: open.length, reserveCalls: reservations.calls.reserve }).toEqual({ parked: 0, reserveCalls: expect.any(Number) });
+    expect(reservations.calls.reserve).toBeLessThanOrEqual(25);
+    reservations.outstanding.clear(); // those tasks closed
+    await jest.advanceTimersByTimeAsync(600);
+    expect({ parked: open.length, slots: reservations.slots }).toEqual({ parked: 10, slots: 10 });
     await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
   });
 
-  it('starts polling again as the queue empties', async () => {
-    const { poller, open, producer, setQueued } = setup({ pollers: 2, maxPending: 2 });
+  it('resumes polling as tasks close, and an empty poll polls again with its slot (no Redis call)', async () => {
+    const { poller, open, producer, reservations } = setup({ pollers: 2, maxPending: 2 });
     poller.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(10);
-    while (open.length) open.shift()!.resolve({ taskToken: `a${open.length}` });
+    const reserveCalls = reservations.calls.reserve;
+    for (let i = 0; i < 5; i++) {
+      open.splice(0).forEach((p) => p.resolve({}));
+      await jest.advanceTimersByTimeAsync(10);
+    }
+    expect({ parked: open.length, extraReserveCalls: reservations.calls.reserve - reserveCalls }).toEqual({ parked: 2, extraReserveCalls: 0 });
+    open.splice(0).forEach((p, i) => p.resolve({ taskToken: `a${i}` }));
     await jest.advanceTimersByTimeAsync(1_000);
     expect(open).toHaveLength(0);
-    setQueued(0); // consumers finished both jobs
-    await jest.advanceTimersByTimeAsync(500);
-    expect(open).toHaveLength(2);
-    expect((producer.enqueue as jest.Mock).mock.calls).toHaveLength(2);
-    await drainNow(poller);
+    reservations.close(jobIdForToken('a0')); // relayed
+    reservations.close(jobIdForToken('a1'));
+    await jest.advanceTimersByTimeAsync(600);
+    expect({ parked: open.length, enqueued: (producer.enqueue as jest.Mock).mock.calls.length }).toEqual({ parked: 2, enqueued: 2 });
+    await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
+  });
+
+  it('a loop holding a slot polls again only while Redis is up', async () => {
+    const { poller, open, redis, sent } = setup({ pollers: 2, maxPending: 10 });
+    poller.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10);
+    redis.up = false;
+    open.splice(0).forEach((p) => p.resolve({}));
+    await jest.advanceTimersByTimeAsync(2_000);
+    const whileDown = sent();
+    redis.up = true;
+    await jest.advanceTimersByTimeAsync(300);
+    expect({ whileDown, afterUp: sent(), parked: open.length }).toEqual({ whileDown: 2, afterUp: 4, parked: 2 });
+    await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
+  });
+
+  it('autoscales: starts at min, grows toward max while polls return tasks, sheds back to min on empty polls', async () => {
+    const { poller, open, running } = setup({ minPollers: 2, pollers: 16, maxPending: 1_000 });
+    poller.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10);
+    const sizes = [running()];
+    let n = 0;
+    for (let round = 0; round < 6; round++) {
+      open.splice(0).forEach((p) => p.resolve({ taskToken: `burst-${n++}` }));
+      await jest.advanceTimersByTimeAsync(50);
+      sizes.push(running());
+    }
+    expect(sizes).toEqual([2, 4, 8, 16, 16, 16, 16]);
+    for (let round = 0; round < 3; round++) {
+      open.splice(0).forEach((p) => p.resolve({})); // one poll hold with no task
+      await jest.advanceTimersByTimeAsync(50);
+    }
+    expect({ running: running(), parked: open.length }).toEqual({ running: 2, parked: 2 });
+    await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
+  });
+
+  it('gives back the slots of shed pollers, so the autoscaler never hoards maxPending', async () => {
+    const { poller, open, reservations } = setup({ minPollers: 1, pollers: 8, maxPending: 100 });
+    poller.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10);
+    let n = 0;
+    for (let round = 0; round < 4; round++) {
+      open.splice(0).forEach((p) => p.resolve({ taskToken: `g-${n++}` }));
+      await jest.advanceTimersByTimeAsync(50);
+    }
+    expect(reservations.slots).toBe(8);
+    open.splice(0).forEach((p) => p.resolve({}));
+    await jest.advanceTimersByTimeAsync(50);
+    expect({ slots: reservations.slots, outstanding: reservations.outstanding.size }).toEqual({ slots: 1, outstanding: 15 });
+    await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
+    expect(reservations.slots).toBe(0);
+  });
+
+  it('ActivityWorkerLimitExceeded stops the loop that got it and lowers the ceiling', async () => {
+    const { poller, open, running } = setup({ pollers: 4, maxPending: 100 });
+    poller.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10);
+    open.shift()!.reject(Object.assign(new Error('too many'), { name: 'ActivityWorkerLimitExceeded', $metadata: { httpStatusCode: 400 } }));
+    await jest.advanceTimersByTimeAsync(100);
+    expect(running()).toBe(3);
+    await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
   });
 
   it('logs 10 % throttled polls as one incident line, not one per throttle nor a recovery per success', async () => {

@@ -1,14 +1,17 @@
 import { GetActivityTaskCommand, GetActivityTaskCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
+import { fullJitterDelay, IncidentLog, sleep } from '@bridge/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { TaskProducer } from '@bridge/producer';
-import { fullJitterDelay, IncidentLog, sleep } from '@bridge/common';
+import { jobIdForToken } from '@bridge/queue';
 import { classifySfnError, SFN_POLL_CLIENT, SfnErrorKind, sfnErrorName } from '@bridge/sfn';
 import { pollClock, traceReceive } from '@bridge/tracing';
 import { BindingState } from './binding-state';
 import { CapacityGate } from './capacity-gate';
+import { ReplicaLease } from './replica-lease';
+import { SlotReservations } from './slot-reservations.service';
 
 const RETRY = { baseMs: 200, capMs: 20_000 };
 /** Retry of a binding whose activity is missing or ARN invalid: 1 s, 2 s, 4 s ... up to 30 s. */
@@ -28,17 +31,23 @@ export interface BindingStatus {
 }
 
 /**
- * Runs `pollers` long-poll loops per binding. A loop waits for room (CapacityGate), calls
- * GetActivityTask, which it never aborts (an aborted poll can still be handed a task that is then
- * lost), and hands any token to the producer at once. On shutdown no new poll starts and the
- * parked ones are awaited (up to SHUTDOWN_DRAIN_TIMEOUT_MS) and their tasks enqueued.
+ * Runs each binding's long-poll loops and sizes them (autoscaling between `pollers.min` and
+ * `pollers.max`, the model of Temporal's poller behaviour options): a binding starts with `min`
+ * loops; a poll that returns a task while its slot could be kept (room under `maxPending`) starts
+ * one more loop, up to `max`; a poll that comes back empty stops its loop while more than `min`
+ * run, so an idle binding is back at `min` after one poll hold. A loop holds one poll slot reserved
+ * in Redis (CapacityGate) from its first poll until it stops, calls GetActivityTask, which it
+ * never aborts (an aborted poll can still be handed a task that is then lost), and hands any token
+ * to the producer at once. On shutdown no new poll starts and the parked ones are awaited (up to
+ * SHUTDOWN_DRAIN_TIMEOUT_MS) and their tasks enqueued.
  */
 @Injectable()
 export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PollerService.name);
   private readonly states: BindingState[];
   private readonly stop = new AbortController();
-  private loops: Promise<void>[] = [];
+  private readonly loops = new Set<Promise<void>>();
+  private readonly lease: ReplicaLease;
   private draining?: Promise<void>;
   /** Failed polls per binding, logged as incidents (start, a summary a minute, end). */
   private readonly pollFailures = new Map<BindingState, IncidentLog>();
@@ -49,26 +58,29 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly gate: CapacityGate,
     private readonly producer: TaskProducer,
     private readonly metrics: BridgeMetrics,
+    reservations: SlotReservations,
   ) {
     this.states = config.bindings.map((b) => new BindingState(b));
+    this.lease = new ReplicaLease(reservations, this.states);
     for (const state of this.states) this.pollFailures.set(state, new IncidentLog(this.logger, `Binding ${state.name}: GetActivityTask`));
     // Every waiting loop listens for the stop signal.
     setMaxListeners(0, this.stop.signal);
   }
 
   onApplicationBootstrap(): void {
+    this.lease.start();
     for (const state of this.states) {
       this.metrics.bindingHealthy.set({ binding: state.name }, 1);
       this.metrics.parkedPolls.set({ binding: state.name }, 0);
-      for (let i = 0; i < state.config.pollers; i++) this.loops.push(this.loop(state, i));
+      for (let i = 0; i < state.minPollers; i++) this.startLoop(state);
     }
-    this.logger.log(
-      `Polling ${this.states.length} binding(s) with ${this.loops.length} poller(s) as worker "${this.config.workerName}"`,
-    );
+    const total = this.states.reduce((n, s) => n + s.runningPollers, 0);
+    this.logger.log(`Polling ${this.states.length} binding(s) with ${total} poller(s) as worker "${this.config.workerName}"`);
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.drain();
+    await this.lease.stop();
     for (const incident of this.pollFailures.values()) incident.dispose();
   }
 
@@ -99,60 +111,119 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
       healthy: s.healthy,
       lastError: s.lastError,
       parkedPolls: s.parked,
-      activePollers: s.activePollers,
+      activePollers: s.runningPollers,
       lastResponseAt: s.lastResponseAt,
       noAnswerSince: s.noAnswerSince,
       noAnswerCount: s.noAnswerCount,
     }));
   }
 
-  private async loop(state: BindingState, index: number): Promise<void> {
+  private startLoop(state: BindingState): void {
+    state.runningPollers++;
+    this.metrics.pollers.set({ binding: state.name }, state.runningPollers);
+    const loop: Promise<void> = this.loop(state).finally(() => this.loops.delete(loop));
+    this.loops.add(loop);
+  }
+
+  /**
+   * This loop stops (and no longer counts) if it is above a lowered `max`, or above `min` after an
+   * empty poll. Decided synchronously, so loops whose polls came back empty together shed only down to `min`.
+   */
+  private shed(state: BindingState, emptyPoll: boolean): boolean {
+    const over = state.runningPollers > state.maxPollers || (emptyPoll && state.runningPollers > state.minPollers);
+    if (over) this.stopped(state);
+    return over;
+  }
+
+  private stopped(state: BindingState): void {
+    state.runningPollers--;
+    this.metrics.pollers.set({ binding: state.name }, state.runningPollers);
+  }
+
+  private async loop(state: BindingState): Promise<void> {
     const signal = this.stop.signal;
     let failures = 0;
-    while (!signal.aborted && index < state.activePollers) {
-      if (!(await this.gate.waitForRoom(state, signal))) break;
-      // The gate reserved this poll's slot in state.capacity; pollEnded releases or passes it on.
-      let out: GetActivityTaskCommandOutput;
-      const polledAt = pollClock();
-      this.metrics.parkedPolls.inc({ binding: state.name });
-      try {
-        out = await this.client.send(
-          new GetActivityTaskCommand({ activityArn: state.config.activityArn, workerName: this.config.workerName }),
-        );
-      } catch (err) {
-        state.capacity.pollEnded(false);
+    let holdsSlot = false;
+    let counted = true;
+    try {
+      while (!signal.aborted) {
+        if (holdsSlot ? !(await this.gate.ready(state, signal)) : !(await this.gate.acquire(state, signal))) break;
+        holdsSlot = true;
+        state.capacity.pollStarted();
+        let out: GetActivityTaskCommandOutput;
+        const polledAt = pollClock();
+        this.metrics.parkedPolls.inc({ binding: state.name });
+        try {
+          out = await this.client.send(
+            new GetActivityTaskCommand({ activityArn: state.config.activityArn, workerName: this.config.workerName }),
+          );
+        } catch (err) {
+          state.capacity.pollEnded();
+          this.metrics.parkedPolls.dec({ binding: state.name });
+          state.recordPollOutcome(err);
+          failures++;
+          await this.onPollError(state, err, failures, signal);
+          if (this.shed(state, false)) {
+            counted = false;
+            break;
+          }
+          continue;
+        }
+        state.capacity.pollEnded();
+        // A taken token lives only in this process until written: its write starts before anything else.
+        const token = out.taskToken;
+        const writing = token ? traceReceive(state.config, polledAt, () => this.handOff(state, token, out.input)) : undefined;
         this.metrics.parkedPolls.dec({ binding: state.name });
-        state.recordPollOutcome(err);
-        failures++;
-        await this.onPollError(state, index, err, failures, signal);
-        continue;
+        failures = 0;
+        state.recordPollOutcome();
+        this.onPollSuccess(state);
+        this.metrics.polls.inc({ binding: state.name, result: writing ? 'task' : 'empty' });
+        if (!writing) {
+          if (this.shed(state, true)) {
+            counted = false;
+            break;
+          }
+          continue; // the same slot polls again: no Redis call for an empty poll
+        }
+        holdsSlot = await writing;
+        // Busy and room left: one more poller, up to max.
+        if (holdsSlot && !signal.aborted && state.runningPollers < state.maxPollers) this.startLoop(state);
       }
-      state.capacity.pollEnded(Boolean(out.taskToken));
-      // A taken token lives only in this process until written: its write starts before anything else.
-      const token = out.taskToken;
-      const writing = token ? traceReceive(state.config, polledAt, () => this.handOff(state, token, out.input)) : undefined;
-      this.metrics.parkedPolls.dec({ binding: state.name });
-      failures = 0;
-      state.recordPollOutcome();
-      this.onPollSuccess(state);
-      this.metrics.polls.inc({ binding: state.name, result: writing ? 'task' : 'empty' });
-      await writing;
+    } finally {
+      if (counted) this.stopped(state);
+      if (holdsSlot) await this.gate.release(state);
     }
   }
 
   /**
-   * Hands a token to the producer. Its capacity slot counts as a write in flight until the write
-   * lands, then as written: a queue count read meanwhile never subtracts a task Redis does not hold yet.
+   * Hands a token to the producer; the task joins the binding's outstanding set in Redis in the
+   * same round trip as its write. Resolves whether the loop's slot is still its own (kept for the
+   * next poll when there was room).
    */
-  private async handOff(state: BindingState, taskToken: string, input: string | undefined): Promise<void> {
+  private async handOff(state: BindingState, taskToken: string, input: string | undefined): Promise<boolean> {
     const receivedAt = Date.now();
-    let landed = false;
-    try {
-      const result = await this.producer.enqueue(state.config, { taskToken, input, receivedAt });
-      landed = result.enqueued;
-    } finally {
-      state.capacity.writeEnded(landed);
+    const jobId = jobIdForToken(taskToken);
+    let taken: Promise<{ kept: boolean; outstanding: number }> | undefined;
+    let reply: { kept: boolean; outstanding: number } | undefined;
+    const onWrite = () => {
+      taken = this.gate.taken(state, jobId, receivedAt);
+      taken.then((r) => (reply = r), () => undefined);
+      return taken;
+    };
+    const result = await this.producer.enqueue(state.config, { taskToken, input, receivedAt, onWrite });
+    await taken?.catch(() => undefined);
+    if (result.enqueued && reply) {
+      this.gate.settleTaken(state, reply.kept, reply.outstanding);
+      return reply.kept;
     }
+    // Failed with Bridge.EnqueueFailed (closed): it leaves the outstanding set if it got there.
+    void this.gate.closeUnwritten(state, jobId);
+    if (reply) {
+      this.gate.settleTaken(state, reply.kept, reply.outstanding);
+      return reply.kept;
+    }
+    // Its "taken" never ran (refused by a connection that is down): the slot is still ours.
+    return true;
   }
 
   private onPollSuccess(state: BindingState): void {
@@ -166,7 +237,6 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async onPollError(
     state: BindingState,
-    index: number,
     err: unknown,
     failures: number,
     signal: AbortSignal,
@@ -190,9 +260,12 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
           Date.now() + Math.min(BROKEN_BINDING_RETRY.maxMs, BROKEN_BINDING_RETRY.firstMs * 2 ** Math.min(failures - 1, 10));
         return;
       case SfnErrorKind.WorkerLimit:
-        if (state.activePollers > 1 && index === state.activePollers - 1) {
-          state.activePollers--;
-          this.logger.warn(`Binding ${state.name}: ActivityWorkerLimitExceeded, now ${state.activePollers} poller(s)`);
+        // Too many parked polls on the activity (all workers): this loop stops, and the pool's
+        // ceiling comes down to what runs without it.
+        if (state.maxPollers > 1 && state.runningPollers > 1) {
+          state.maxPollers = state.runningPollers - 1;
+          this.logger.warn(`Binding ${state.name}: ActivityWorkerLimitExceeded, now at most ${state.maxPollers} poller(s)`);
+          return; // this loop stops at once
         }
         await sleep(fullJitterDelay(failures, RETRY), signal);
         return;

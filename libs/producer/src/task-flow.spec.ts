@@ -8,6 +8,7 @@ const binding: BindingConfig = {
   queue: 'payments',
   jobName: 'charge',
   pollers: 2,
+  minPollers: 2,
   maxPending: 10,
   attempts: 3,
   backoff: { type: 'exponential', delay: 1000 },

@@ -21,6 +21,8 @@ export interface TakenTask {
   input?: string;
   /** ms since epoch when GetActivityTask returned it. */
   receivedAt: number;
+  /** Issued with each try of the write, in the same tick (same round trip): the poller's reservation bookkeeping. */
+  onWrite?: () => Promise<unknown>;
 }
 
 export type EnqueueResult = { enqueued: true; jobId: string } | { enqueued: false; reason: string };
@@ -78,9 +80,14 @@ export class TaskProducer {
         // is first in the pipe, so a task is never in a queue without one.
         const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
         const added = this.flow.add(flow);
+        const alsoWritten = task.onWrite?.();
         tries.push(added);
         // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
-        await withTimeout(Promise.all([entry, added]), Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())), 'Redis write');
+        await withTimeout(
+          Promise.all([entry, added, alsoWritten]),
+          Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())),
+          'Redis write',
+        );
         this.heartbeats.written(jobId);
         this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
         this.metrics.tasksEnqueued.inc({ binding: binding.name });

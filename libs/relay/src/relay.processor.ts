@@ -66,7 +66,7 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     const result = await this.relay(job, lockToken, Math.min(Date.now(), job.processedOn ?? Date.now()));
     tagRelay(job.data, job.id, result.status);
     // Closed one way or another: no more heartbeats for this token.
-    await this.heartbeats.remove(job.id as string);
+    await this.heartbeats.remove(job.id as string, job.data.binding);
     return result;
   }
 
@@ -129,7 +129,7 @@ export class RelayProcessor extends WorkerHost implements OnApplicationBootstrap
     const message = `Relay of task ${tokenRef(taskToken)} (${binding}) failed on attempt ${attempt}/${job.opts.attempts ?? 1}: ${result.name}`;
     if (attempt >= (job.opts.attempts ?? 1)) {
       // Stop heartbeating a task that will never be relayed, so Step Functions times it out.
-      await this.heartbeats.remove(job.id as string);
+      await this.heartbeats.remove(job.id as string, binding);
       this.logger.error(`${message}; giving up, Step Functions will time the task out`);
     } else {
       this.failures.failure(`${message}; retrying with backoff`);
