@@ -44,7 +44,10 @@ const PHASES = new Set((process.env.BENCH_PHASES ?? 'baseline,direct,bridge,held
 const PROF_DIR = process.env.BENCH_CPU_PROF;
 const BRIDGE_ENV = JSON.parse(process.env.BENCH_BRIDGE_ENV ?? '{}') as Record<string, string>;
 
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAtStart: load() };
@@ -84,7 +87,9 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\n${machine.cores} cores, Node ${machine.node}, load at start ${machine.loadAtStart}, at end ${results.loadAtEnd}; JSON: ${file}`);
+  console.log(
+    `\n${machine.cores} cores, Node ${machine.node}, load at start ${machine.loadAtStart}, at end ${results.loadAtEnd}; JSON: ${file}`,
+  );
 }
 
 main().catch((err) => {

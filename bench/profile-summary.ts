@@ -10,8 +10,16 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; }
-interface Profile { nodes: Node[]; startTime: number; samples: number[]; timeDeltas: number[]; }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: Node[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 function group(url: string, fn: string): string {
   if (fn === '(garbage collector)' || fn === '(program)' || fn === '(idle)') return fn;

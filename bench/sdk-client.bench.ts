@@ -19,7 +19,9 @@ const TOKEN = 'A'.repeat(684);
 
 async function round(config: Partial<SFNClientConfig>, url: string): Promise<number> {
   const client = new SFNClient({
-    region: 'us-east-1', endpoint: url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    region: 'us-east-1',
+    endpoint: url,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) }),
     ...config,
   });
@@ -27,9 +29,11 @@ async function round(config: Partial<SFNClientConfig>, url: string): Promise<num
   await Promise.all(Array.from({ length: CONCURRENCY }, send)); // warm sockets and JIT
   const cpu0 = process.cpuUsage();
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < CALLS) await send();
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < CALLS) await send();
+    }),
+  );
   const cpu = process.cpuUsage(cpu0);
   client.destroy();
   return (cpu.user + cpu.system) / 1000 / CALLS;
@@ -38,13 +42,18 @@ async function round(config: Partial<SFNClientConfig>, url: string): Promise<num
 async function main(): Promise<void> {
   const echo = await spawnServer(['--import', 'tsx', join(__dirname, 'lib/echo-server.ts')], join(__dirname, '..'));
   try {
-    const variants: [string, Partial<SFNClientConfig>][] = [['SDK defaults', {}], ['bridge (HOT_PATH)', HOT_PATH]];
+    const variants: [string, Partial<SFNClientConfig>][] = [
+      ['SDK defaults', {}],
+      ['bridge (HOT_PATH)', HOT_PATH],
+    ];
     const results = new Map<string, number[]>(variants.map(([n]) => [n, []]));
     for (let r = 0; r < ROUNDS; r++) for (const [name, cfg] of variants) results.get(name)!.push(await round(cfg, echo.url));
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
     const base = median(results.get('SDK defaults')!);
     for (const [name, v] of results) {
-      console.log(`${name.padEnd(20)} CPU ms per call: median ${median(v).toFixed(3)} (rounds ${v.map((x) => x.toFixed(3)).join(', ')}); ratio ${(median(v) / base).toFixed(2)}`);
+      console.log(
+        `${name.padEnd(20)} CPU ms per call: median ${median(v).toFixed(3)} (rounds ${v.map((x) => x.toFixed(3)).join(', ')}); ratio ${(median(v) / base).toFixed(2)}`,
+      );
     }
   } finally {
     echo.child.kill('SIGTERM');

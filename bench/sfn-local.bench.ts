@@ -40,7 +40,6 @@ type Cpu = { user: number; system: number };
 
 let clientCpu = process.cpuUsage();
 
-
 /** Prints one phase: rate, server CPU, the load generator's own CPU (all threads), and rate per server core. */
 function report(name: string, count: number, ms: number, cpu: number, unit = 'pairs'): number {
   const rate = (count * 1000) / ms;
@@ -54,13 +53,19 @@ function report(name: string, count: number, ms: number, cpu: number, unit = 'pa
   return rate;
 }
 
-const load = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs`;
+const load = () =>
+  `load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} on ${cpus().length} CPUs`;
 
 async function main(): Promise<void> {
   const gen = new LoadGen(THREADS);
   // `node --import tsx` (no tsx CLI wrapper process), so --cpu-prof profiles the emulator itself.
   const prof = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [];
-  const sfnProc = await spawnServer([...prof, '--import', 'tsx', 'apps/sfn-local/src/main.ts', '--port', '0', '--poll-seconds', '1', '--quiet'], ROOT);
+  const sfnProc = await spawnServer(
+    [...prof, '--import', 'tsx', 'apps/sfn-local/src/main.ts', '--port', '0', '--poll-seconds', '1', '--quiet'],
+    ROOT,
+  );
   const c = new LoopConnection(sfnProc.url); // setup and /_local/ reads, outside the loops
   const cpuOf = async (conn: LoopConnection, path: string): Promise<Cpu> => (await conn.get(path)).cpu;
   const fail = (what: string, r: { status: number; body: any }) => {
@@ -75,8 +80,12 @@ async function main(): Promise<void> {
     if (act.status !== 200) fail('CreateActivity', act);
     const activityArn = act.body.activityArn as string;
     const sm = await c.call('CreateStateMachine', {
-      name: 'bench', roleArn: 'arn:aws:iam::123456789012:role/bench',
-      definition: JSON.stringify({ StartAt: 'Work', States: { Work: { Type: 'Task', Resource: activityArn, HeartbeatSeconds: 60, TimeoutSeconds: 300, End: true } } }),
+      name: 'bench',
+      roleArn: 'arn:aws:iam::123456789012:role/bench',
+      definition: JSON.stringify({
+        StartAt: 'Work',
+        States: { Work: { Type: 'Task', Resource: activityArn, HeartbeatSeconds: 60, TimeoutSeconds: 300, End: true } },
+      }),
     });
     if (sm.status !== 200) fail('CreateStateMachine', sm);
     const stateMachineArn = sm.body.stateMachineArn as string;
@@ -106,7 +115,8 @@ async function main(): Promise<void> {
     let ms = Date.now() - t0;
     const pairsCpu = coreFraction(cpu0, await cpuOf(c, '/_local/process'), ms);
     const pairRate = report('pairs', pairs, ms, pairsCpu);
-    if ((await c.get('/_local/counters')).pendingTasks === 0) console.log('        (pre-started tasks ran out: raise BENCH_PRESTART for a full-length phase)');
+    if ((await c.get('/_local/counters')).pendingTasks === 0)
+      console.log('        (pre-started tasks ran out: raise BENCH_PRESTART for a full-length phase)');
 
     // 3. paced: the same loops held to RATE pairs/s in total: what the target rate costs the emulator
     const scheduled = RATE * SECONDS;
@@ -119,7 +129,9 @@ async function main(): Promise<void> {
     ms = Date.now() - t0;
     const pacedCpu = coreFraction(cpu0, await cpuOf(c, '/_local/process'), ms);
     const pacedRate = report('paced', paced, ms, pacedCpu);
-    console.log(`        (${paced} of ${scheduled} scheduled pairs at ${RATE}/s; ${((paced / scheduled) * 100).toFixed(1)}% done within the window)`);
+    console.log(
+      `        (${paced} of ${scheduled} scheduled pairs at ${RATE}/s; ${((paced / scheduled) * 100).toFixed(1)}% done within the window)`,
+    );
 
     // 4. mixed: producers keep the queue fed while the consumers run (rate and CPU up to the deadline;
     //    at the end the consumers' polls park until the hold ends, which is not load)
@@ -137,10 +149,14 @@ async function main(): Promise<void> {
     ms = Date.now() - t0;
     const mixedCpu = coreFraction(cpu0, await cpuAtDeadline, mixedMs);
     report('mixed', mixedPairs, mixedMs, mixedCpu);
-    console.log(`        + ${mixedStarts} StartExecution (${((mixedStarts * 1000) / mixedMs).toFixed(0)}/s) in the same window; loops done after ${(ms / 1000).toFixed(2)} s`);
+    console.log(
+      `        + ${mixedStarts} StartExecution (${((mixedStarts * 1000) / mixedMs).toFixed(0)}/s) in the same window; loops done after ${(ms / 1000).toFixed(2)} s`,
+    );
     const counters = await c.get('/_local/counters');
     const errs = JSON.stringify(counters.errors);
-    console.log(`        emulator: ${counters.tasksHandedOut - counters0.tasksHandedOut} handed out, errors ${errs}, open tasks ${counters.openTasks}`);
+    console.log(
+      `        emulator: ${counters.tasksHandedOut - counters0.tasksHandedOut} handed out, errors ${errs}, open tasks ${counters.openTasks}`,
+    );
     await c.close();
     sfnProc.child.kill('SIGTERM');
 

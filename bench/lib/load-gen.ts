@@ -75,10 +75,15 @@ export class LoadGen {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(
-      this.workers.filter((w) => w.threadId >= 0).map((w) => new Promise<void>((resolve) => {
-        w.once('exit', () => resolve());
-        w.postMessage('close');
-      })),
+      this.workers
+        .filter((w) => w.threadId >= 0)
+        .map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              w.once('exit', () => resolve());
+              w.postMessage('close');
+            }),
+        ),
     );
   }
 }

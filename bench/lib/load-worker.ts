@@ -43,7 +43,6 @@ function connections(origin: string, role: string, n: number): LoopConnection[] 
   return list.slice(0, n);
 }
 
-
 const FAKE_TOKEN = 'A'.repeat(684);
 let outputSeq = 0;
 

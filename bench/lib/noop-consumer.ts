@@ -8,11 +8,11 @@ import { Worker } from 'bullmq';
 import IORedis from 'ioredis';
 
 const connection = new IORedis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-const worker = new Worker(
-  process.env.QUEUE ?? 'bench',
-  async (job: { data: { i?: number } | null }) => ({ i: job.data?.i, ok: true }),
-  { connection, prefix: process.env.BULLMQ_PREFIX, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32) },
-);
+const worker = new Worker(process.env.QUEUE ?? 'bench', async (job: { data: { i?: number } | null }) => ({ i: job.data?.i, ok: true }), {
+  connection,
+  prefix: process.env.BULLMQ_PREFIX,
+  concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32),
+});
 worker.on('error', (err) => console.error(`consumer: ${err.message}`));
 process.on('SIGTERM', () => {
   void worker.close().finally(() => process.exit(0));

@@ -9,24 +9,54 @@ export interface Results {
   baseline?: { jobs: number; rate: number; commandsPerJob: number; top: [string, number][] };
   direct?: Throughput;
   bridge?: Throughput;
-  held?: { idleMb: number; holdingMb: number; held: number; seconds: number; idleHeap?: { usedMb: number; totalMb: number }; holdingHeap?: { usedMb: number; totalMb: number } };
+  held?: {
+    idleMb: number;
+    holdingMb: number;
+    held: number;
+    seconds: number;
+    idleHeap?: { usedMb: number; totalMb: number };
+    holdingHeap?: { usedMb: number; totalMb: number };
+  };
   steady?: SteadyRss;
   idle?: IdleCost;
   latency?: Latency[];
 }
 
 const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? `${fmt(a / b, 2)} x` : '-');
-const top = (t: [string, number][], digits = 1, n = 4) => t.slice(0, n).map(([k, v]) => `${k} ${fmt(v, digits)}`).join(', ');
+const top = (t: [string, number][], digits = 1, n = 4) =>
+  t
+    .slice(0, n)
+    .map(([k, v]) => `${k} ${fmt(v, digits)}`)
+    .join(', ');
 
 export function printRows(r: Results): void {
   const d = r.direct;
   const b = r.bridge;
   const rows: string[][] = [];
-  if (r.baseline) rows.push(['plain BullMQ add + no-op worker: jobs/s; Redis commands per job', '-', `${fmt(r.baseline.rate)}; ${fmt(r.baseline.commandsPerJob, 1)} (${top(r.baseline.top.map(([k, v]) => [k, v / 3000]))})`, '-', 'report']);
+  if (r.baseline)
+    rows.push([
+      'plain BullMQ add + no-op worker: jobs/s; Redis commands per job',
+      '-',
+      `${fmt(r.baseline.rate)}; ${fmt(r.baseline.commandsPerJob, 1)} (${top(r.baseline.top.map(([k, v]) => [k, v / 3000]))})`,
+      '-',
+      'report',
+    ]);
   if (d || b) {
     rows.push(['end-to-end tasks/s', fmt(d?.rate), fmt(b?.rate), ratio(b?.rate, d?.rate), '>= 0.8 x']);
-    rows.push(['CPU ms per task, worker / bridge process', fmt(d?.cpuMsPerTask, 2), fmt(b?.cpuMsPerTask, 2), ratio(b?.cpuMsPerTask, d?.cpuMsPerTask), '<= 1.2 x']);
-    rows.push(['CPU ms per task, BullMQ consumer + Redis server', '-', b ? `${fmt(b.consumerCpuMsPerTask, 2)} + ${fmt(b.redisCpuMsPerTask, 2)}` : '-', '-', 'report']);
+    rows.push([
+      'CPU ms per task, worker / bridge process',
+      fmt(d?.cpuMsPerTask, 2),
+      fmt(b?.cpuMsPerTask, 2),
+      ratio(b?.cpuMsPerTask, d?.cpuMsPerTask),
+      '<= 1.2 x',
+    ]);
+    rows.push([
+      'CPU ms per task, BullMQ consumer + Redis server',
+      '-',
+      b ? `${fmt(b.consumerCpuMsPerTask, 2)} + ${fmt(b.redisCpuMsPerTask, 2)}` : '-',
+      '-',
+      'report',
+    ]);
     rows.push(['emulator CPU during the run (cores)', fmt(d?.emulatorCores, 2), fmt(b?.emulatorCores, 2), '-', '-']);
     if (b) {
       const perTask = b.topCommands.map(([k, v]) => [k, v / b.tasks] as [string, number]);
@@ -35,22 +65,48 @@ export function printRows(r: Results): void {
   }
   if (r.held) {
     const h = r.held;
-    rows.push([`bridge RSS holding ${h.held} outstanding tasks, no consumer (idle)`, '-', `${fmt(h.holdingMb)} MB (${fmt(h.idleMb)} MB)`, '-', '<= 150 MB']);
-    if (h.idleHeap && h.holdingHeap) rows.push(['  of which V8 heap used / total, holding (idle)', '-', `${fmt(h.holdingHeap.usedMb)} / ${fmt(h.holdingHeap.totalMb)} MB (${fmt(h.idleHeap.usedMb)} / ${fmt(h.idleHeap.totalMb)} MB)`, '-', '-']);
+    rows.push([
+      `bridge RSS holding ${h.held} outstanding tasks, no consumer (idle)`,
+      '-',
+      `${fmt(h.holdingMb)} MB (${fmt(h.idleMb)} MB)`,
+      '-',
+      '<= 150 MB',
+    ]);
+    if (h.idleHeap && h.holdingHeap)
+      rows.push([
+        '  of which V8 heap used / total, holding (idle)',
+        '-',
+        `${fmt(h.holdingHeap.usedMb)} / ${fmt(h.holdingHeap.totalMb)} MB (${fmt(h.idleHeap.usedMb)} / ${fmt(h.idleHeap.totalMb)} MB)`,
+        '-',
+        '-',
+      ]);
   }
   if (r.steady) {
     const s = r.steady;
-    rows.push([`bridge RSS, steady ${s.rate} tasks/s (got ${fmt(s.achievedRate)}), ${fmt(s.seconds / 60, 1)} min`, '-', `${fmt(Math.min(...s.samplesMb))}-${fmt(Math.max(...s.samplesMb))} MB, trend ${fmt(s.slopeMbPerMin, 1)} MB/min`, '-', '<= 150 MB, flat']);
+    rows.push([
+      `bridge RSS, steady ${s.rate} tasks/s (got ${fmt(s.achievedRate)}), ${fmt(s.seconds / 60, 1)} min`,
+      '-',
+      `${fmt(Math.min(...s.samplesMb))}-${fmt(Math.max(...s.samplesMb))} MB, trend ${fmt(s.slopeMbPerMin, 1)} MB/min`,
+      '-',
+      '<= 150 MB, flat',
+    ]);
   }
   if (r.idle) {
     const i = r.idle;
     rows.push([`idle, ${i.bindings} bindings x ${i.pollers} pollers: bridge CPU`, '-', `${fmt(i.bridgeCpuPercent, 2)} %`, '-', '<= 1 %']);
     rows.push(['idle: GetActivityTask per poller per minute', '-', fmt(i.pollsPerPollerPerMinute, 2), '-', '<= 1.1']);
-    rows.push(['idle: Redis commands/s (whole server)', '-', `${fmt(i.redisCommandsPerSecond, 1)} (${top(i.topCommands, 1, 5)})`, '-', '<= 10']);
+    rows.push([
+      'idle: Redis commands/s (whole server)',
+      '-',
+      `${fmt(i.redisCommandsPerSecond, 1)} (${top(i.topCommands, 1, 5)})`,
+      '-',
+      '<= 10',
+    ]);
   }
   for (const l of r.latency ?? []) {
     const tgt = l.rate >= 300 ? 'p99 <= 10 ms' : 'p99 <= 5 ms';
-    const f = (x: Latency['dispatch']) => `p50 ${fmt(x.p50)} / p99 ${fmt(x.p99)} / max ${fmt(x.max)} ms (${fmt(x.within10 * 100)} % <= 10 ms)`;
+    const f = (x: Latency['dispatch']) =>
+      `p50 ${fmt(x.p50)} / p99 ${fmt(x.p99)} / max ${fmt(x.max)} ms (${fmt(x.within10 * 100)} % <= 10 ms)`;
     const head = `${l.rate} tasks/s (got ${fmt(l.achievedRate)}), ${l.parkedAtStart} polls parked, ${l.tasks} tasks`;
     rows.push([`dispatch latency (token -> job waiting), ${head}`, '-', f(l.dispatch), '-', tgt]);
     rows.push([`relay latency (job completed -> SendTask* received), ${head}`, '-', f(l.relay), '-', tgt]);

@@ -15,10 +15,18 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class Emulator {
   private readonly conns: LoopConnection[] = [];
 
-  private constructor(readonly proc: Spawned, readonly url: string) {}
+  private constructor(
+    readonly proc: Spawned,
+    readonly url: string,
+  ) {}
 
   static async start(pollSeconds: number): Promise<Emulator> {
-    const proc = await spawnReady('sfn-local', [join(ROOT, 'dist/apps/sfn-local/main.js'), '--port', '0', '--poll-seconds', String(pollSeconds), '--quiet'], {}, /listening on (http:\/\/\S+)/);
+    const proc = await spawnReady(
+      'sfn-local',
+      [join(ROOT, 'dist/apps/sfn-local/main.js'), '--port', '0', '--poll-seconds', String(pollSeconds), '--quiet'],
+      {},
+      /listening on (http:\/\/\S+)/,
+    );
     return new Emulator(proc, proc.match[1]);
   }
 
@@ -41,7 +49,8 @@ export class Emulator {
   async activity(name: string): Promise<{ activityArn: string; stateMachineArn: string }> {
     const { activityArn } = await this.call('CreateActivity', { name });
     const { stateMachineArn } = await this.call('CreateStateMachine', {
-      name, roleArn: 'arn:aws:iam::123456789012:role/bench',
+      name,
+      roleArn: 'arn:aws:iam::123456789012:role/bench',
       definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Task', Resource: activityArn, TimeoutSeconds: 3600, End: true } } }),
     });
     return { activityArn, stateMachineArn };
@@ -51,12 +60,14 @@ export class Emulator {
   async startMany(stateMachineArn: string, count: number, from = 0): Promise<void> {
     let next = from;
     const end = from + count;
-    await Promise.all(Array.from({ length: 16 }, async (_, c) => {
-      while (next < end) {
-        const i = next++;
-        await this.call('StartExecution', { stateMachineArn, input: JSON.stringify({ i }) }, c + 1);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, c) => {
+        while (next < end) {
+          const i = next++;
+          await this.call('StartExecution', { stateMachineArn, input: JSON.stringify({ i }) }, c + 1);
+        }
+      }),
+    );
   }
 
   /** Starts executions at `rate`/s for `seconds` (slots on a fixed schedule; a late slot does not wait). */
@@ -65,14 +76,16 @@ export class Emulator {
     const total = Math.round(rate * seconds);
     let next = 0;
     const loops = Math.max(4, Math.ceil(rate / 50));
-    await Promise.all(Array.from({ length: loops }, async (_, c) => {
-      while (next < total) {
-        const i = next++;
-        const wait = t0 + (i * 1000) / rate - Date.now();
-        if (wait > 0) await sleep(wait);
-        await this.call('StartExecution', { stateMachineArn, input: JSON.stringify({ i }) }, c + 20);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: loops }, async (_, c) => {
+        while (next < total) {
+          const i = next++;
+          const wait = t0 + (i * 1000) / rate - Date.now();
+          if (wait > 0) await sleep(wait);
+          await this.call('StartExecution', { stateMachineArn, input: JSON.stringify({ i }) }, c + 20);
+        }
+      }),
+    );
     return total;
   }
 
@@ -84,14 +97,16 @@ export class Emulator {
   async taskRecords(hashes: string[]): Promise<Map<string, { handedOutAt?: number; closedAt?: number }>> {
     const out = new Map<string, { handedOutAt?: number; closedAt?: number }>();
     let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async (_, c) => {
-      while (next < hashes.length) {
-        const h = hashes[next++];
-        const r = await this.conn(c + 1).callPath('/_local/tasks', { tokenHash: h });
-        const t = r.body.tasks?.[0];
-        if (t) out.set(h, t);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, c) => {
+        while (next < hashes.length) {
+          const h = hashes[next++];
+          const r = await this.conn(c + 1).callPath('/_local/tasks', { tokenHash: h });
+          const t = r.body.tasks?.[0];
+          if (t) out.set(h, t);
+        }
+      }),
+    );
     return out;
   }
 
@@ -109,14 +124,32 @@ export interface BridgeBinding {
 }
 
 /** The built bridge (dist/apps/bridge/main.js, or BENCH_BRIDGE_MAIN) with extra node flags (e.g. --cpu-prof). */
-export function startBridge(opts: { redisUrl: string; prefix: string; sfnUrl: string; bindings: BridgeBinding[]; env?: Record<string, string>; nodeFlags?: string[] }): Promise<Spawned> {
+export function startBridge(opts: {
+  redisUrl: string;
+  prefix: string;
+  sfnUrl: string;
+  bindings: BridgeBinding[];
+  env?: Record<string, string>;
+  nodeFlags?: string[];
+}): Promise<Spawned> {
   const main = process.env.BENCH_BRIDGE_MAIN ?? join(ROOT, 'dist/apps/bridge/main.js');
-  return spawnReady('bridge', [...(opts.nodeFlags ?? []), main], {
-    REDIS_URL: opts.redisUrl, BULLMQ_PREFIX: opts.prefix, PORT: '0', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SFN: opts.sfnUrl,
-    AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', LOG_LEVEL: 'info',
-    BRIDGE_BINDINGS: JSON.stringify({ bindings: opts.bindings }),
-    ...opts.env,
-  }, /Listening on [^\s]*:(\d+)/);
+  return spawnReady(
+    'bridge',
+    [...(opts.nodeFlags ?? []), main],
+    {
+      REDIS_URL: opts.redisUrl,
+      BULLMQ_PREFIX: opts.prefix,
+      PORT: '0',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SFN: opts.sfnUrl,
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      LOG_LEVEL: 'info',
+      BRIDGE_BINDINGS: JSON.stringify({ bindings: opts.bindings }),
+      ...opts.env,
+    },
+    /Listening on [^\s]*:(\d+)/,
+  );
 }
 
 /** V8 heap used and total (MB) of a bridge, from its /metrics (Node default metrics). */
@@ -127,15 +160,30 @@ export async function bridgeHeapMb(bridge: Spawned): Promise<{ usedMb: number; t
 }
 
 export function startConsumer(redisUrl: string, prefix: string, queue: string, concurrency: number): Promise<Spawned> {
-  return spawnReady('consumer', [...TSX, join(__dirname, 'noop-consumer.ts')], {
-    REDIS_URL: redisUrl, BULLMQ_PREFIX: prefix, QUEUE: queue, BENCH_CONCURRENCY: String(concurrency),
-  }, /consumer ready/);
+  return spawnReady(
+    'consumer',
+    [...TSX, join(__dirname, 'noop-consumer.ts')],
+    {
+      REDIS_URL: redisUrl,
+      BULLMQ_PREFIX: prefix,
+      QUEUE: queue,
+      BENCH_CONCURRENCY: String(concurrency),
+    },
+    /consumer ready/,
+  );
 }
 
 export function startDirectWorker(sfnUrl: string, activityArn: string, concurrency: number): Promise<Spawned> {
-  return spawnReady('direct worker', [...TSX, join(__dirname, 'direct-worker.ts')], {
-    SFN_ENDPOINT: sfnUrl, ACTIVITY_ARN: activityArn, BENCH_CONCURRENCY: String(concurrency),
-  }, /direct worker ready/);
+  return spawnReady(
+    'direct worker',
+    [...TSX, join(__dirname, 'direct-worker.ts')],
+    {
+      SFN_ENDPOINT: sfnUrl,
+      ACTIVITY_ARN: activityArn,
+      BENCH_CONCURRENCY: String(concurrency),
+    },
+    /direct worker ready/,
+  );
 }
 
 /** CPU seconds of a child so far (from /proc). */

@@ -13,7 +13,7 @@ export function shareAtMost(values: number[], limit: number): number {
   return values.length === 0 ? NaN : values.filter((v) => v <= limit).length / values.length;
 }
 
-export const fmt = (n: number | undefined, digits = 0): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : "-");
+export const fmt = (n: number | undefined, digits = 0): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 export function printTable(headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

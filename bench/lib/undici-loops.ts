@@ -52,7 +52,10 @@ export class LoopConnection {
     return new Promise((resolve, reject) => {
       this.client.dispatch(
         {
-          origin: this.origin, path: '/', method: 'POST', body: data,
+          origin: this.origin,
+          path: '/',
+          method: 'POST',
+          body: data,
           headers: { 'x-amz-target': `AWSStepFunctions.${target}`, 'content-type': 'application/x-amz-json-1.0' },
         },
         new Collect(resolve, reject),

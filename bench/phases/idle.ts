@@ -17,14 +17,22 @@ export interface IdleCost {
   topCommands: [string, number][];
 }
 
-export async function idleCost(redis: PrivateRedis, bindings: number, pollers: number, warmupSeconds: number, seconds: number): Promise<IdleCost> {
+export async function idleCost(
+  redis: PrivateRedis,
+  bindings: number,
+  pollers: number,
+  warmupSeconds: number,
+  seconds: number,
+): Promise<IdleCost> {
   const emu = await Emulator.start(60);
   let bridge: Spawned | undefined;
   try {
     const arns: string[] = [];
     for (let i = 0; i < bindings; i++) arns.push((await emu.activity(`idle-${i}`)).activityArn);
     bridge = await startBridge({
-      redisUrl: redis.url, prefix: 'bench-idle', sfnUrl: emu.url,
+      redisUrl: redis.url,
+      prefix: 'bench-idle',
+      sfnUrl: emu.url,
       bindings: arns.map((activityArn, i) => ({ activityArn, queue: `idle-${i}`, pollers, maxPending: 100 })),
     });
     await sleep(warmupSeconds * 1000);
@@ -35,7 +43,9 @@ export async function idleCost(redis: PrivateRedis, bindings: number, pollers: n
     const polls = (c1.calls.GetActivityTask ?? 0) - (c0.calls.GetActivityTask ?? 0);
     const cmds = commandDelta(r0, r1, 10);
     return {
-      bindings, pollers, seconds: s,
+      bindings,
+      pollers,
+      seconds: s,
       bridgeCpuPercent: ((p1 - p0) / s) * 100,
       pollsPerPollerPerMinute: polls / (bindings * pollers) / (s / 60),
       redisCommandsPerSecond: cmds.total / s,

@@ -30,7 +30,10 @@ class EventTimes {
   private stopped = false;
   private done: Promise<void>;
 
-  constructor(private readonly redis: IORedis, private readonly key: string) {
+  constructor(
+    private readonly redis: IORedis,
+    private readonly key: string,
+  ) {
     this.done = this.run();
   }
 
@@ -63,7 +66,12 @@ class EventTimes {
   }
 }
 
-const summary = (v: number[]) => ({ p50: percentile(v, 50), p99: percentile(v, 99), max: percentile(v, 100), within10: shareAtMost(v, 10) });
+const summary = (v: number[]) => ({
+  p50: percentile(v, 50),
+  p99: percentile(v, 99),
+  max: percentile(v, 100),
+  within10: shareAtMost(v, 10),
+});
 
 export async function latencyAt(redis: PrivateRedis, rate: number, seconds: number, pollers: number): Promise<Latency> {
   const emu = await Emulator.start(60);
@@ -75,7 +83,9 @@ export async function latencyAt(redis: PrivateRedis, rate: number, seconds: numb
     const { activityArn, stateMachineArn } = await emu.activity(`lat-${rate}`);
     consumer = await startConsumer(redis.url, prefix, 'lat', 32);
     bridge = await startBridge({
-      redisUrl: redis.url, prefix, sfnUrl: emu.url,
+      redisUrl: redis.url,
+      prefix,
+      sfnUrl: emu.url,
       bindings: [{ activityArn, queue: 'lat', pollers, maxPending: 5000 }],
     });
     const t0 = Date.now();
@@ -86,7 +96,8 @@ export async function latencyAt(redis: PrivateRedis, rate: number, seconds: numb
     const started = Date.now();
     const total = await emu.startPaced(stateMachineArn, rate, seconds);
     const paceEnd = Date.now();
-    while (((await emu.counters()).closes.succeeded ?? 0) - (c0.closes.succeeded ?? 0) < total && Date.now() - paceEnd < 60_000) await sleep(100);
+    while (((await emu.counters()).closes.succeeded ?? 0) - (c0.closes.succeeded ?? 0) < total && Date.now() - paceEnd < 60_000)
+      await sleep(100);
     const closedIn = ((await emu.counters()).closes.succeeded ?? 0) - (c0.closes.succeeded ?? 0);
     const achievedRate = closedIn / ((Date.now() - started) / 1000);
     await events.stop();

@@ -8,7 +8,17 @@ import { Spawned } from '../lib/child-process';
 import { PrivateRedis } from '../lib/private-redis';
 import { bridgeHeapMb, Emulator, rssOf, sleep, startBridge, startConsumer } from '../lib/stack';
 
-export async function outstandingRss(redis: PrivateRedis, tasks: number): Promise<{ idleMb: number; holdingMb: number; held: number; seconds: number; idleHeap: { usedMb: number; totalMb: number }; holdingHeap: { usedMb: number; totalMb: number } }> {
+export async function outstandingRss(
+  redis: PrivateRedis,
+  tasks: number,
+): Promise<{
+  idleMb: number;
+  holdingMb: number;
+  held: number;
+  seconds: number;
+  idleHeap: { usedMb: number; totalMb: number };
+  holdingHeap: { usedMb: number; totalMb: number };
+}> {
   const emu = await Emulator.start(5);
   let bridge: Spawned | undefined;
   const connection = new IORedis(redis.url, { maxRetriesPerRequest: null });
@@ -16,7 +26,9 @@ export async function outstandingRss(redis: PrivateRedis, tasks: number): Promis
   try {
     const { activityArn, stateMachineArn } = await emu.activity('held');
     bridge = await startBridge({
-      redisUrl: redis.url, prefix: 'bench-mem', sfnUrl: emu.url,
+      redisUrl: redis.url,
+      prefix: 'bench-mem',
+      sfnUrl: emu.url,
       bindings: [{ activityArn, queue: 'held', pollers: 32, maxPending: tasks }],
     });
     await sleep(3_000);
@@ -60,7 +72,9 @@ export async function steadyRss(redis: PrivateRedis, rate: number, seconds: numb
     const { activityArn, stateMachineArn } = await emu.activity('steady');
     consumer = await startConsumer(redis.url, 'bench-steady', 'steady', 32);
     bridge = await startBridge({
-      redisUrl: redis.url, prefix: 'bench-steady', sfnUrl: emu.url,
+      redisUrl: redis.url,
+      prefix: 'bench-steady',
+      sfnUrl: emu.url,
       bindings: [{ activityArn, queue: 'steady', pollers: 32, maxPending: 5000 }],
     });
     const samples: [number, number][] = [];
@@ -76,7 +90,13 @@ export async function steadyRss(redis: PrivateRedis, rate: number, seconds: numb
     const mx = pts.reduce((s, p) => s + p[0], 0) / pts.length;
     const my = pts.reduce((s, p) => s + p[1], 0) / pts.length;
     const slope = pts.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0) / (pts.reduce((s, p) => s + (p[0] - mx) ** 2, 0) || 1);
-    return { rate, seconds, achievedRate: achieved / ((Date.now() - t0) / 1000), samplesMb: samples.map((s) => s[1]), slopeMbPerMin: slope };
+    return {
+      rate,
+      seconds,
+      achievedRate: achieved / ((Date.now() - t0) / 1000),
+      samplesMb: samples.map((s) => s[1]),
+      slopeMbPerMin: slope,
+    };
   } finally {
     bridge?.stop();
     consumer?.stop();

@@ -30,7 +30,11 @@ export interface Throughput {
 
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 
-export async function plainBullmq(redis: PrivateRedis, tasks: number, concurrency: number): Promise<{ jobs: number; rate: number; commandsPerJob: number; top: [string, number][] }> {
+export async function plainBullmq(
+  redis: PrivateRedis,
+  tasks: number,
+  concurrency: number,
+): Promise<{ jobs: number; rate: number; commandsPerJob: number; top: [string, number][] }> {
   const connection = new IORedis(redis.url, { maxRetriesPerRequest: null });
   const queue = new Queue('baseline', { connection, prefix: 'bench-base' });
   let done = 0;
@@ -53,21 +57,43 @@ export async function plainBullmq(redis: PrivateRedis, tasks: number, concurrenc
   return { jobs: tasks, rate: tasks / seconds, commandsPerJob: cmds.total / tasks, top: cmds.top };
 }
 
-async function drainWindow(emu: Emulator, tasks: number, procs: { main: Spawned; consumer?: Spawned }, redis: PrivateRedis): Promise<Throughput> {
+async function drainWindow(
+  emu: Emulator,
+  tasks: number,
+  procs: { main: Spawned; consumer?: Spawned },
+  redis: PrivateRedis,
+): Promise<Throughput> {
   const c0 = await emu.counters();
-  const [r0, p0, e0, k0, m0, t0] = [await redis.counters(), cpuOf(procs.main), cpuOf(emu.proc), procs.consumer ? cpuOf(procs.consumer) : 0, monoUs(), Date.now()];
+  const [r0, p0, e0, k0, m0, t0] = [
+    await redis.counters(),
+    cpuOf(procs.main),
+    cpuOf(emu.proc),
+    procs.consumer ? cpuOf(procs.consumer) : 0,
+    monoUs(),
+    Date.now(),
+  ];
   let c1 = c0;
   while ((c1.closes.succeeded ?? 0) < tasks) {
-    if (Date.now() - t0 > TIME_LIMIT_MS) throw new Error(`only ${c1.closes.succeeded ?? 0}/${tasks} tasks done in ${TIME_LIMIT_MS / 1000} s`);
+    if (Date.now() - t0 > TIME_LIMIT_MS)
+      throw new Error(`only ${c1.closes.succeeded ?? 0}/${tasks} tasks done in ${TIME_LIMIT_MS / 1000} s`);
     await sleep(25);
     c1 = await emu.counters();
   }
-  const [r1, p1, e1, k1, m1, t1] = [await redis.counters(), cpuOf(procs.main), cpuOf(emu.proc), procs.consumer ? cpuOf(procs.consumer) : 0, monoUs(), Date.now()];
+  const [r1, p1, e1, k1, m1, t1] = [
+    await redis.counters(),
+    cpuOf(procs.main),
+    cpuOf(emu.proc),
+    procs.consumer ? cpuOf(procs.consumer) : 0,
+    monoUs(),
+    Date.now(),
+  ];
   const n = (c1.closes.succeeded ?? 0) - (c0.closes.succeeded ?? 0);
   const seconds = (t1 - t0) / 1000;
   const cmds = commandDelta(r0, r1);
   return {
-    tasks: n, seconds, rate: n / seconds,
+    tasks: n,
+    seconds,
+    rate: n / seconds,
     cpuMsPerTask: ((p1 - p0) * 1000) / n,
     consumerCpuMsPerTask: procs.consumer ? ((k1 - k0) * 1000) / n : undefined,
     redisCpuMsPerTask: ((r1.cpuSeconds - r0.cpuSeconds) * 1000) / n,
@@ -106,7 +132,11 @@ export async function bridgeEndToEnd(
     await emu.startMany(stateMachineArn, tasks);
     consumer = await startConsumer(redis.url, 'bench-e2e', 'bench', concurrency);
     bridge = await startBridge({
-      redisUrl: redis.url, prefix: 'bench-e2e', sfnUrl: emu.url, env: { RELAY_CONCURRENCY: String(concurrency), ...opts.env }, nodeFlags: opts.nodeFlags,
+      redisUrl: redis.url,
+      prefix: 'bench-e2e',
+      sfnUrl: emu.url,
+      env: { RELAY_CONCURRENCY: String(concurrency), ...opts.env },
+      nodeFlags: opts.nodeFlags,
       bindings: [{ activityArn, queue: 'bench', pollers: concurrency, maxPending: tasks + concurrency }],
     });
     return await drainWindow(emu, tasks, { main: bridge, consumer }, redis);

@@ -11,7 +11,10 @@
 /** @param {NodeJS.ProcessEnv} env */
 function tracingRequested(env) {
   if ((env.OTEL_SDK_DISABLED || '').trim().toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_TRACES_EXPORTER || '').split(',').map((e) => e.trim()).filter(Boolean);
+  const exporters = (env.OTEL_TRACES_EXPORTER || '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (exporters.length > 0) return !exporters.every((e) => e === 'none');
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
@@ -24,7 +27,11 @@ function startTracing() {
   if (!tracingRequested(process.env)) return { options: {}, shutdown: async () => {} };
   const { NodeSDK } = require('@opentelemetry/sdk-node');
   const { BullMQOtel } = require('bullmq-otel');
-  const sdk = new NodeSDK({ serviceName: process.env.OTEL_SERVICE_NAME ? undefined : 'node-worker', metricReaders: [], logRecordProcessors: [] });
+  const sdk = new NodeSDK({
+    serviceName: process.env.OTEL_SERVICE_NAME ? undefined : 'node-worker',
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
   sdk.start();
   return { options: { telemetry: new BullMQOtel({ tracerName: 'node-worker' }) }, shutdown: () => sdk.shutdown() };
 }

@@ -67,7 +67,16 @@ describe('bridge process with a bad BRIDGE_CONFIG', () => {
     ],
     [
       'two bindings for one ARN',
-      () => file('duplicate-arn.json', JSON.stringify({ bindings: [{ activityArn: ARN, queue: 'payments' }, { activityArn: ARN, queue: 'refunds' }] })),
+      () =>
+        file(
+          'duplicate-arn.json',
+          JSON.stringify({
+            bindings: [
+              { activityArn: ARN, queue: 'payments' },
+              { activityArn: ARN, queue: 'refunds' },
+            ],
+          }),
+        ),
       /bindings\[1\]\.activityArn: duplicate of bindings\[0\]\.activityArn/,
     ],
   ];

@@ -116,7 +116,11 @@ describe('bridge crash safety: SIGKILL while the relay worker holds results', ()
     // 5. Counted by the emulator: no SendTaskSuccess/Failure ever reached a closed task, and the
     //    second bridge sent exactly the results the first had not.
     const after = sfnLocal.counters();
-    expect({ secondResults: duplicateRelays(after), successCalls: after.calls.SendTaskSuccess, failureCalls: after.calls.SendTaskFailure ?? 0 }).toEqual({
+    expect({
+      secondResults: duplicateRelays(after),
+      successCalls: after.calls.SendTaskSuccess,
+      failureCalls: after.calls.SendTaskFailure ?? 0,
+    }).toEqual({
       secondResults: 0,
       successCalls: EXECUTIONS,
       failureCalls: 0,

@@ -82,9 +82,7 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
     // A long relay backoff keeps failed relay jobs in the delayed set (not active) when killed.
     const first = spawnBridge(env({ RELAY_BACKOFF_MS: '5000' }));
     bridges.push(first);
-    const arns = await Promise.all(
-      Array.from({ length: EXECUTIONS }, (_, n) => startExecution(sfn, machine.stateMachineArn, { n })),
-    );
+    const arns = await Promise.all(Array.from({ length: EXECUTIONS }, (_, n) => startExecution(sfn, machine.stateMachineArn, { n })));
     await waitFor(async () => (await childQueue.getJobCountByTypes('waiting', 'active', 'completed')) === EXECUTIONS, {
       timeoutMs: 20_000,
       message: `${EXECUTIONS} jobs enqueued\n${first.output()}`,
@@ -137,7 +135,8 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
     expect(after.closes).toEqual({ succeeded: EXECUTIONS });
     // Successful SendTaskSuccess calls after the restart: one per task.
     const calls = (after.calls.SendTaskSuccess ?? 0) - (before.calls.SendTaskSuccess ?? 0);
-    const errors = Object.values(after.errors.SendTaskSuccess ?? {}).reduce((a, b) => a + b, 0) -
+    const errors =
+      Object.values(after.errors.SendTaskSuccess ?? {}).reduce((a, b) => a + b, 0) -
       Object.values(before.errors.SendTaskSuccess ?? {}).reduce((a, b) => a + b, 0);
     expect(calls - errors).toBe(EXECUTIONS);
     expect(after.calls.SendTaskFailure ?? 0).toBe(0);

@@ -62,7 +62,9 @@ describe('bridge end to end (emulator over HTTP, real Redis, real BullMQ worker)
   it('gives the consumer the task input as job.data and never the task token', async () => {
     const seen: Job[] = [];
     const m = await createActivityMachine(sfn, 'inspect');
-    const other = await startBridge(bridgeEnv(prefix + '-b', sfnLocal.url, [{ activityArn: m.activityArn, queue: 'inspect' }], { PORT: '0' }));
+    const other = await startBridge(
+      bridgeEnv(prefix + '-b', sfnLocal.url, [{ activityArn: m.activityArn, queue: 'inspect' }], { PORT: '0' }),
+    );
     const spy = new Worker('inspect', async (job) => (seen.push(job), { ok: true }), { connection, prefix: prefix + '-b' });
     try {
       const arn = await startExecution(sfn, m.stateMachineArn, { hello: 'world', n: 1 });

@@ -160,14 +160,17 @@ describe('bridge failure and output mapping (emulator over HTTP, real Redis, rea
   it.each([
     ['a BigInt', 'bigint', /BigInt/],
     ['a circular structure', 'circular', /circular/i],
-  ])('fails an execution whose worker returns %s with Bridge.OutputNotSerializable, neither hanging nor dropping it', async (_label, kase, message) => {
-    const { execution, job } = await run({ case: kase });
-    expect(await job?.getState()).toBe('failed');
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error).toBe('Bridge.OutputNotSerializable');
-    expect(execution.cause).toMatch(message);
-    expect(workerErrors.some((e) => message.test(e.message))).toBe(true);
-  });
+  ])(
+    'fails an execution whose worker returns %s with Bridge.OutputNotSerializable, neither hanging nor dropping it',
+    async (_label, kase, message) => {
+      const { execution, job } = await run({ case: kase });
+      expect(await job?.getState()).toBe('failed');
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('Bridge.OutputNotSerializable');
+      expect(execution.cause).toMatch(message);
+      expect(workerErrors.some((e) => message.test(e.message))).toBe(true);
+    },
+  );
 
   it('truncates a 1 MB error message to a cause of at most 32,768 characters, with a marker', async () => {
     const { execution } = await run({ case: 'huge-message' });

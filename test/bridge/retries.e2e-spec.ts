@@ -88,7 +88,7 @@ describe('bridge with BullMQ retries (emulator over HTTP, real Redis, real BullM
     expect(types).not.toContain('ActivityFailed');
   });
 
-  it('ends FAILED with the last attempt\'s error when the binding allows only 2 attempts', async () => {
+  it("ends FAILED with the last attempt's error when the binding allows only 2 attempts", async () => {
     const arn = await startExecution(sfn, twoAttempts.stateMachineArn, { orderId: 'o-2' });
     const execution = await waitForExecution(sfn, arn, 20_000);
 

@@ -72,9 +72,7 @@ describe('bridge shutdown (SIGTERM) with parked polls', () => {
     draining.child.kill('SIGTERM');
     await draining.waitForOutput(/Draining \d+ parked poll/, 3_000);
     // While it drains: tasks for the parked polls.
-    const arns = await Promise.all(
-      Array.from({ length: EXECUTIONS }, (_, n) => startExecution(sfn, machine.stateMachineArn, { n })),
-    );
+    const arns = await Promise.all(Array.from({ length: EXECUTIONS }, (_, n) => startExecution(sfn, machine.stateMachineArn, { n })));
     const code = await within(draining.exited, EXIT_WITHIN_MS, `bridge to exit after SIGTERM\n${draining.output().slice(-3000)}`);
     const exitedAfterMs = Date.now() - sigtermAt;
 

@@ -47,9 +47,7 @@ describe('bridge with more parked polls than the SDK default socket pool', () =>
 
   it('relays each finished job within a second while the polls stay parked', async () => {
     expect(sfnLocal.counters().parkedPollsByArn[machine.activityArn]).toBe(POLLERS);
-    const arns = await Promise.all(
-      Array.from({ length: EXECUTIONS }, (_, n) => startExecution(sfn, machine.stateMachineArn, { n })),
-    );
+    const arns = await Promise.all(Array.from({ length: EXECUTIONS }, (_, n) => startExecution(sfn, machine.stateMachineArn, { n })));
     const executions = await Promise.all(arns.map((arn) => waitForExecution(sfn, arn, 10_000)));
 
     for (const [n, execution] of executions.entries()) {

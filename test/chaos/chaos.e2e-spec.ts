@@ -32,7 +32,21 @@ describe('chaos (short run of npm run chaos)', () => {
     const report = join(dir, 'report.json');
     const child = spawn(
       TSX,
-      ['apps/chaos/src/main.ts', '--executions', '300', '--seconds', '100', '--rate', '8', '--chaos-every', '5', '--seed', '7', '--report', report],
+      [
+        'apps/chaos/src/main.ts',
+        '--executions',
+        '300',
+        '--seconds',
+        '100',
+        '--rate',
+        '8',
+        '--chaos-every',
+        '5',
+        '--seed',
+        '7',
+        '--report',
+        report,
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -58,7 +72,10 @@ describe('chaos (short run of npm run chaos)', () => {
     expect(summary).toBeDefined();
     expect(row('lost (never terminal')).toBe(0);
     expect(row('relayed twice: second result accepted')).toBe(0);
-    expect({ secondResults: row('relayed twice: second result sent'), detail: summary.secondResultLines }).toEqual({ secondResults: 0, detail: [] });
+    expect({ secondResults: row('relayed twice: second result sent'), detail: summary.secondResultLines }).toEqual({
+      secondResults: 0,
+      detail: [],
+    });
     expect(row('duplicate jobs')).toBe(0);
     expect(row('duplicate runs')).toBe(0);
     expect(row('ended otherwise')).toBe(0);

@@ -37,7 +37,22 @@ describe('demo (dist/apps/demo/main.js, as `npm run demo -- --once` runs it)', (
     delete env.BULL_BOARD_PASSWORD;
     const demo = spawn(
       process.execPath,
-      [DEMO_MAIN, '--once', '--count', '30', '--rate', '10', '--port', String(port), '--sfn-port', '0', '--prefix', prefix, '--timeout', '60'],
+      [
+        DEMO_MAIN,
+        '--once',
+        '--count',
+        '30',
+        '--rate',
+        '10',
+        '--port',
+        String(port),
+        '--sfn-port',
+        '0',
+        '--prefix',
+        prefix,
+        '--timeout',
+        '60',
+      ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -18,7 +18,11 @@ describe('cancellation: an execution that is gone takes its job with it', () => 
   let relay: Queue;
 
   beforeAll(async () => {
-    fx = await BridgeFixture.start({ label: 'cancel', binding: { heartbeatSeconds: 1 }, task: { heartbeatSeconds: 30, timeoutSeconds: 120 } });
+    fx = await BridgeFixture.start({
+      label: 'cancel',
+      binding: { heartbeatSeconds: 1 },
+      task: { heartbeatSeconds: 30, timeoutSeconds: 120 },
+    });
     ({ sfnLocal, sfn, connection, prefix, machine } = fx);
     queue = fx.openQueue();
     relay = fx.openQueue(BridgeQueue.Relay);

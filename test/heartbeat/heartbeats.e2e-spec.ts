@@ -7,7 +7,6 @@ import { bridgeEnv, startBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
 
-
 describe('heartbeats keep outstanding tokens alive', () => {
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
@@ -36,7 +35,9 @@ describe('heartbeats keep outstanding tokens alive', () => {
     const prefix = uniquePrefix(label);
     prefixes.push(prefix);
     const machine = await createActivityMachine(sfn, label, { heartbeatSeconds, timeoutSeconds: 120 });
-    const bridge = await startBridge(bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue: label, ...binding }], env));
+    const bridge = await startBridge(
+      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue: label, ...binding }], env),
+    );
     closers.push(() => bridge.close());
     return { prefix, machine, bridge };
   }

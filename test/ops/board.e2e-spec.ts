@@ -147,7 +147,12 @@ describe('Bull Board at /queues', () => {
 
   it('refuses every action on every queue (405) when no password is set, and lists each queue read-only', async () => {
     const queues = (await get(`${open.url}/queues/api/queues`)).json<{ queues: ApiQueue[] }>().queues;
-    expect(queues.map((q) => [q.name, q.readOnlyMode]).sort()).toEqual([['open-q', true], [BridgeQueue.Relay, true]].sort());
+    expect(queues.map((q) => [q.name, q.readOnlyMode]).sort()).toEqual(
+      [
+        ['open-q', true],
+        [BridgeQueue.Relay, true],
+      ].sort(),
+    );
     const openQueue = new Queue('open-q', { connection, prefix: openPrefix });
     const job = await openQueue.add('x', { n: 1 }, { delay: 60_000 });
     const actions = [
@@ -184,7 +189,12 @@ describe('Bull Board at /queues', () => {
     expect((await get(`${open.url}/queues`)).status).toBe(200);
     const res = await get(`${open.url}/queues/api/queues`);
     expect(res.status).toBe(200);
-    expect(res.json<{ queues: ApiQueue[] }>().queues.map((q) => q.name).sort()).toEqual(['open-q', BridgeQueue.Relay].sort());
+    expect(
+      res
+        .json<{ queues: ApiQueue[] }>()
+        .queues.map((q) => q.name)
+        .sort(),
+    ).toEqual(['open-q', BridgeQueue.Relay].sort());
   });
 
   it('answers 404 at /queues when BULL_BOARD_ENABLED=false, and still serves health and metrics', async () => {

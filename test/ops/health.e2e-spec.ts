@@ -55,10 +55,13 @@ describe('health endpoints (/health liveness, /health/ready readiness)', () => {
 
   it('answers /health/ready with 200 when Redis, Step Functions and the binding answer', async () => {
     // Step Functions counts as answering after the first poll comes back (polls park 1 s here).
-    const res = await waitFor(async () => {
-      const r = await ready();
-      return r.status === 200 && r.body.info.stepFunctions?.lastAnswerAt ? r : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 200, message: '/health/ready to answer 200 with a Step Functions answer' });
+    const res = await waitFor(
+      async () => {
+        const r = await ready();
+        return r.status === 200 && r.body.info.stepFunctions?.lastAnswerAt ? r : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, message: '/health/ready to answer 200 with a Step Functions answer' },
+    );
     expect(Object.keys(res.body.info).sort()).toEqual(['bindings', 'redis', 'stepFunctions']);
     expect(res.body.error).toEqual({});
     expect(res.body.info.bindings).toMatchObject({ status: 'up', bindings: { [activityArn.split(':').pop()!]: { healthy: true } } });
@@ -66,10 +69,13 @@ describe('health endpoints (/health liveness, /health/ready readiness)', () => {
 
   it('goes 503 naming Redis while Redis is down, and 200 again once it is back', async () => {
     await redis.stop();
-    const down = await waitFor(async () => {
-      const r = await ready();
-      return r.status === 503 ? r : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 100, message: '/health/ready to answer 503 after Redis stopped' });
+    const down = await waitFor(
+      async () => {
+        const r = await ready();
+        return r.status === 503 ? r : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, message: '/health/ready to answer 503 after Redis stopped' },
+    );
     expect(Object.keys(down.body.error)).toEqual(['redis']);
     expect(down.body.error.redis.status).toBe('down');
     expect(down.body.error.redis.reason).toMatch(/^Redis (connection is|PING failed)/);
@@ -78,10 +84,13 @@ describe('health endpoints (/health liveness, /health/ready readiness)', () => {
     expect((await get(`${bridge.url}/health`)).status).toBe(200);
 
     await redis.restart();
-    const back = await waitFor(async () => {
-      const r = await ready();
-      return r.status === 200 ? r : undefined;
-    }, { timeoutMs: 15_000, intervalMs: 200, message: '/health/ready to answer 200 after Redis restarted' });
+    const back = await waitFor(
+      async () => {
+        const r = await ready();
+        return r.status === 200 ? r : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, message: '/health/ready to answer 200 after Redis restarted' },
+    );
     expect(back.body.info.redis.status).toBe('up');
     expect(sample((await get(`${bridge.url}/metrics`)).text, 'sfn_bridge_redis_up')).toBe(1);
   }, 40_000);
@@ -89,14 +98,19 @@ describe('health endpoints (/health liveness, /health/ready readiness)', () => {
   it('goes 503 naming the binding whose activity does not exist', async () => {
     const missing = sfnLocal.activityArn('no-such-activity');
     const b = await startBridge(
-      bridgeEnv(uniquePrefix('health-missing'), sfnLocal.url, [{ activityArn: missing, queue: 'missing-q', pollers: 1 }], { REDIS_URL: redis.url }),
+      bridgeEnv(uniquePrefix('health-missing'), sfnLocal.url, [{ activityArn: missing, queue: 'missing-q', pollers: 1 }], {
+        REDIS_URL: redis.url,
+      }),
     );
     others.push(b);
-    const res = await waitFor(async () => {
-      const r = await ready(b);
-      // Right after start the new bridge's Redis connection may not be ready yet: wait for the binding.
-      return r.status === 503 && r.body.error.bindings && !r.body.error.redis ? r : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 100, message: '/health/ready to answer 503 for a missing activity' });
+    const res = await waitFor(
+      async () => {
+        const r = await ready(b);
+        // Right after start the new bridge's Redis connection may not be ready yet: wait for the binding.
+        return r.status === 503 && r.body.error.bindings && !r.body.error.redis ? r : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, message: '/health/ready to answer 503 for a missing activity' },
+    );
     expect(Object.keys(res.body.error)).toEqual(['bindings']);
     expect(res.body.error.bindings.reason).toBe('binding no-such-activity: ActivityDoesNotExist');
     expect(res.body.info.stepFunctions.status).toBe('up');
@@ -114,27 +128,39 @@ describe('health endpoints (/health liveness, /health/ready readiness)', () => {
     expect(Object.keys(res.body.error)).toEqual(['redis']);
     expect(res.body.info.stepFunctions).toBeUndefined();
     const body = res.body as HealthBody & { unknown: HealthBody['info']; details: HealthBody['info'] };
-    expect(body.details.stepFunctions).toMatchObject({ status: 'unknown', lastAnswerAt: null, reason: expect.stringMatching(/^no poll has run yet/) });
+    expect(body.details.stepFunctions).toMatchObject({
+      status: 'unknown',
+      lastAnswerAt: null,
+      reason: expect.stringMatching(/^no poll has run yet/),
+    });
     expect(body.unknown.stepFunctions.status).toBe('unknown');
   });
 
   it('goes 503 naming Step Functions when no poll gets an answer for 15 s', async () => {
     const closed = await freePort();
     const b = await startBridge(
-      bridgeEnv(uniquePrefix('health-nosfn'), `http://127.0.0.1:${closed}`, [{ activityArn, queue: 'nosfn-q', pollers: 2 }], { REDIS_URL: redis.url }),
+      bridgeEnv(uniquePrefix('health-nosfn'), `http://127.0.0.1:${closed}`, [{ activityArn, queue: 'nosfn-q', pollers: 2 }], {
+        REDIS_URL: redis.url,
+      }),
     );
     others.push(b);
     // Up (not yet judged down) once its polls are out, though none is answered.
-    const early = await waitFor(async () => {
-      const r = await ready(b);
-      return r.body.info.stepFunctions?.status === 'up' ? r : undefined;
-    }, { timeoutMs: 5_000, intervalMs: 50, message: 'Step Functions up while the first polls are out' });
+    const early = await waitFor(
+      async () => {
+        const r = await ready(b);
+        return r.body.info.stepFunctions?.status === 'up' ? r : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 50, message: 'Step Functions up while the first polls are out' },
+    );
     expect(early.body.info.stepFunctions.lastAnswerAt).toBeNull();
     const started = Date.now();
-    const res = await waitFor(async () => {
-      const r = await ready(b);
-      return r.status === 503 && !r.body.error.redis ? r : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 500, message: '/health/ready to answer 503 when Step Functions is unreachable' });
+    const res = await waitFor(
+      async () => {
+        const r = await ready(b);
+        return r.status === 503 && !r.body.error.redis ? r : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, message: '/health/ready to answer 503 when Step Functions is unreachable' },
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(14_000);
     expect(Object.keys(res.body.error)).toEqual(['stepFunctions']);
     // The reason names the last error (ECONNREFUSED in the bundle; under jest the SDK wraps Node's

@@ -54,7 +54,11 @@ describe('logs during an incident', () => {
     for (const p of prefixes) await cleanupPrefix(p);
   });
 
-  function spawn(prefixLabel: string, bindings: { activityArn: string; queue: string; pollers: number }[], extra: Record<string, string> = {}) {
+  function spawn(
+    prefixLabel: string,
+    bindings: { activityArn: string; queue: string; pollers: number }[],
+    extra: Record<string, string> = {},
+  ) {
     const prefix = uniquePrefix(prefixLabel);
     prefixes.push(prefix);
     const bridge = spawnBridge(bridgeEnv(prefix, sfnLocal.url, bindings, { LOG_LEVEL: 'info', ...extra }));
@@ -62,44 +66,48 @@ describe('logs during an incident', () => {
     return bridge;
   }
 
-  it('10 % throttling on 8 pollers for 60 s: at most 3 lines per binding; Redis unreachable for 60 s with 10 bindings: at most 5 lines in all', async () => {
-    // Throttling: two bindings of 8 pollers; every GetActivityTask has a 10 % chance of ThrottlingException.
-    const throttled = await Promise.all(['inc-thr-a', 'inc-thr-b'].map((label) => createActivityMachine(sfn, label)));
-    const throttledBridge = spawn(
-      'inc-thr',
-      throttled.map((m, i) => ({ activityArn: m.activityArn, queue: `inc-thr-${i}`, pollers: 8 })),
-    );
-    // Redis unreachable: ten bindings, REDIS_URL at a closed port.
-    const tenActivities = await Promise.all(Array.from({ length: 10 }, (_, i) => createActivityMachine(sfn, `inc-redis-${i}`)));
-    const redisDownBridge = spawn(
-      'inc-redis',
-      tenActivities.map((m, i) => ({ activityArn: m.activityArn, queue: `inc-redis-${i}`, pollers: 2 })),
-      { REDIS_URL: `redis://127.0.0.1:${await freePort()}` },
-    );
-    await Promise.all([throttledBridge, redisDownBridge].map((b) => b.waitForOutput(/Listening on/, 30_000)));
-    const fault = sfnLocal.injectFault({ action: 'GetActivityTask', kind: 'throttle', probability: 0.1 });
-    await new Promise((r) => setTimeout(r, RUN_MS));
-    const throttles = sfnLocal.listFaults().find((f) => f.id === fault.id)?.fired ?? 0;
-    sfnLocal.clearFaults();
-    await Promise.all([stop(throttledBridge), stop(redisDownBridge)]);
+  it(
+    '10 % throttling on 8 pollers for 60 s: at most 3 lines per binding; Redis unreachable for 60 s with 10 bindings: at most 5 lines in all',
+    async () => {
+      // Throttling: two bindings of 8 pollers; every GetActivityTask has a 10 % chance of ThrottlingException.
+      const throttled = await Promise.all(['inc-thr-a', 'inc-thr-b'].map((label) => createActivityMachine(sfn, label)));
+      const throttledBridge = spawn(
+        'inc-thr',
+        throttled.map((m, i) => ({ activityArn: m.activityArn, queue: `inc-thr-${i}`, pollers: 8 })),
+      );
+      // Redis unreachable: ten bindings, REDIS_URL at a closed port.
+      const tenActivities = await Promise.all(Array.from({ length: 10 }, (_, i) => createActivityMachine(sfn, `inc-redis-${i}`)));
+      const redisDownBridge = spawn(
+        'inc-redis',
+        tenActivities.map((m, i) => ({ activityArn: m.activityArn, queue: `inc-redis-${i}`, pollers: 2 })),
+        { REDIS_URL: `redis://127.0.0.1:${await freePort()}` },
+      );
+      await Promise.all([throttledBridge, redisDownBridge].map((b) => b.waitForOutput(/Listening on/, 30_000)));
+      const fault = sfnLocal.injectFault({ action: 'GetActivityTask', kind: 'throttle', probability: 0.1 });
+      await new Promise((r) => setTimeout(r, RUN_MS));
+      const throttles = sfnLocal.listFaults().find((f) => f.id === fault.id)?.fired ?? 0;
+      sfnLocal.clearFaults();
+      await Promise.all([stop(throttledBridge), stop(redisDownBridge)]);
 
-    // No BULL_BOARD_PASSWORD: the board is read-only, said once at start-up.
-    expect(throttledBridge.output().match(/Bull Board is read-only/g)?.length).toBe(1);
-    // The storm happened: about 16 polls/s, a tenth of them throttled.
-    expect(throttles).toBeGreaterThan(50);
-    const throttleLines = linesAfterStart(throttledBridge);
-    for (const m of throttled) {
-      const about = throttleLines.filter((l) => l.msg.includes(m.activityName)).map((l) => `${l.level} ${l.msg}`);
-      expect({ binding: m.activityName, count: about.length, about }).toEqual({
-        binding: m.activityName,
-        count: Math.min(about.length, 3),
-        about,
-      });
-      expect(about[0]).toMatch(/^warn Binding .*GetActivityTask failed: ThrottlingException/);
-    }
+      // No BULL_BOARD_PASSWORD: the board is read-only, said once at start-up.
+      expect(throttledBridge.output().match(/Bull Board is read-only/g)?.length).toBe(1);
+      // The storm happened: about 16 polls/s, a tenth of them throttled.
+      expect(throttles).toBeGreaterThan(50);
+      const throttleLines = linesAfterStart(throttledBridge);
+      for (const m of throttled) {
+        const about = throttleLines.filter((l) => l.msg.includes(m.activityName)).map((l) => `${l.level} ${l.msg}`);
+        expect({ binding: m.activityName, count: about.length, about }).toEqual({
+          binding: m.activityName,
+          count: Math.min(about.length, 3),
+          about,
+        });
+        expect(about[0]).toMatch(/^warn Binding .*GetActivityTask failed: ThrottlingException/);
+      }
 
-    const redisLines = linesAfterStart(redisDownBridge).map((l) => `${l.level} ${l.context}: ${l.msg}`);
-    expect({ count: redisLines.length, redisLines }).toEqual({ count: Math.min(redisLines.length, 5), redisLines });
-    expect(redisLines.join('\n')).toMatch(/Redis connection failed: connect ECONNREFUSED/);
-  }, RUN_MS + 60_000);
+      const redisLines = linesAfterStart(redisDownBridge).map((l) => `${l.level} ${l.context}: ${l.msg}`);
+      expect({ count: redisLines.length, redisLines }).toEqual({ count: Math.min(redisLines.length, 5), redisLines });
+      expect(redisLines.join('\n')).toMatch(/Redis connection failed: connect ECONNREFUSED/);
+    },
+    RUN_MS + 60_000,
+  );
 });

@@ -89,10 +89,13 @@ describe('logs of the built bridge (LOG_LEVEL=debug, JSON lines)', () => {
 
     const relayQueue = new Queue<RelayJobData, RelayResult>(BridgeQueue.Relay, { connection, prefix });
     try {
-      const lateRelay = await waitFor(async () => {
-        const done = await relayQueue.getJobs(['completed']);
-        return done.find((j) => j.data.binding === late.activityName && j.returnvalue);
-      }, { timeoutMs: 15_000, intervalMs: 200, message: 'the late task\'s relay job to complete' });
+      const lateRelay = await waitFor(
+        async () => {
+          const done = await relayQueue.getJobs(['completed']);
+          return done.find((j) => j.data.binding === late.activityName && j.returnvalue);
+        },
+        { timeoutMs: 15_000, intervalMs: 200, message: "the late task's relay job to complete" },
+      );
       expect(['expired', 'cancelled']).toContain(lateRelay.returnvalue.status);
 
       // Ops endpoints too (access logs are on at debug), including a relay job through the board.

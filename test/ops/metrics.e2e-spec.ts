@@ -19,7 +19,13 @@ describe('/metrics', () => {
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
 
   beforeAll(async () => {
-    fx = await BridgeFixture.start({ label: 'metrics', activity: 'metrics-pay', queue: 'metrics-payments', binding: { pollers: 4 }, pollSeconds: 1 });
+    fx = await BridgeFixture.start({
+      label: 'metrics',
+      activity: 'metrics-pay',
+      queue: 'metrics-payments',
+      binding: { pollers: 4 },
+      pollSeconds: 1,
+    });
     ({ sfnLocal, sfn, bridge, machine } = fx);
     fx.worker(
       async (job: Job<{ n: number }>) => {
@@ -67,11 +73,17 @@ describe('/metrics', () => {
     expect(results.filter((r) => r.status === 'SUCCEEDED')).toHaveLength(count - failed);
 
     // The relay counts after Step Functions acknowledged, so the last counts may trail the executions by a moment.
-    const text = await waitFor(async () => {
-      const t = await scrape();
-      const relays = ['success', 'failure', 'expired', 'cancelled'].reduce((n, outcome) => n + sample(t, 'sfn_bridge_relays_total', { binding, outcome }), 0);
-      return relays >= count ? t : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 100, message: `${count} relays counted in /metrics` });
+    const text = await waitFor(
+      async () => {
+        const t = await scrape();
+        const relays = ['success', 'failure', 'expired', 'cancelled'].reduce(
+          (n, outcome) => n + sample(t, 'sfn_bridge_relays_total', { binding, outcome }),
+          0,
+        );
+        return relays >= count ? t : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, message: `${count} relays counted in /metrics` },
+    );
 
     expect(sample(text, 'sfn_bridge_tasks_enqueued_total', { binding })).toBe(count);
     expect(sample(text, 'sfn_bridge_polls_total', { binding, result: 'task' })).toBe(count);

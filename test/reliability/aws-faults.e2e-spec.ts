@@ -61,7 +61,10 @@ describe('AWS faults: throttling storms, dropped connections and 5xx, a deleted 
   it('survives a throttling storm on GetActivityTask with bounded, backed-off polling', async () => {
     const poller = bridge.app.get(PollerService);
     sfnLocal.injectFault({ action: 'GetActivityTask', kind: 'throttle' });
-    await waitFor(() => poller.status()[0].lastError === 'ThrottlingException', { timeoutMs: 10_000, message: 'the poller to see throttling' });
+    await waitFor(() => poller.status()[0].lastError === 'ThrottlingException', {
+      timeoutMs: 10_000,
+      message: 'the poller to see throttling',
+    });
     const callsAtStart = sfnLocal.counters().calls.GetActivityTask ?? 0;
     const work = inputs(0, 30);
     const arns = await startMany(sfn, a.stateMachineArn, work);
@@ -98,8 +101,12 @@ describe('AWS faults: throttling storms, dropped connections and 5xx, a deleted 
 
     const after = sfnLocal.counters();
     const sends =
-      (after.calls.SendTaskSuccess ?? 0) - (before.calls.SendTaskSuccess ?? 0) + (after.calls.SendTaskFailure ?? 0) - (before.calls.SendTaskFailure ?? 0);
-    const faults = Object.values(after.faultsFired).reduce((n, v) => n + v, 0) - Object.values(before.faultsFired).reduce((n, v) => n + v, 0);
+      (after.calls.SendTaskSuccess ?? 0) -
+      (before.calls.SendTaskSuccess ?? 0) +
+      (after.calls.SendTaskFailure ?? 0) -
+      (before.calls.SendTaskFailure ?? 0);
+    const faults =
+      Object.values(after.faultsFired).reduce((n, v) => n + v, 0) - Object.values(before.faultsFired).reduce((n, v) => n + v, 0);
     expect(faults).toBeGreaterThan(0);
     expect(sends).toBeGreaterThan(work.length); // retries happened
     expect(sends).toBeLessThanOrEqual(work.length * 8); // and were bounded

@@ -34,7 +34,9 @@ function withPrivateRedis(options: Omit<BridgeFixtureOptions, 'redisUrl'>, withW
   afterAll(async () => {
     const { redis, fx } = setup;
     if (redis && !redis.running) await redis.start();
-    await waitFor(() => fx.bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 20_000, message: 'the bridge to reconnect' }).catch(() => undefined);
+    await waitFor(() => fx.bridge.app.get(CapacityGate).redisReady(), { timeoutMs: 20_000, message: 'the bridge to reconnect' }).catch(
+      () => undefined,
+    );
     try {
       await fx?.close();
     } finally {
@@ -68,7 +70,11 @@ describe('Redis stopped and restarted mid-run', () => {
   );
 
   it('ends executions started before, during and after the outage as the worker said, and pauses polling while Redis is down', async () => {
-    const { redis, worker, fx: { bridge, sfn, sfnLocal, machine } } = setup;
+    const {
+      redis,
+      worker,
+      fx: { bridge, sfn, sfnLocal, machine },
+    } = setup;
     const poller = bridge.app.get(PollerService);
 
     const before = inputs(0, 30).map((i) => ({ ...i, workMs: 100 }));
@@ -99,7 +105,10 @@ describe('Redis stopped and restarted mid-run', () => {
     expect(worker.duplicates()).toEqual([]);
     // No result sent twice (a heartbeat or the relay's probe reaching a just-closed task is benign).
     const c = sfnLocal.counters();
-    expect({ secondResults: duplicateRelays(c), rejectedResults: (c.errors.SendTaskSuccess?.TaskTimedOut ?? 0) + (c.errors.SendTaskFailure?.TaskTimedOut ?? 0) }).toEqual({
+    expect({
+      secondResults: duplicateRelays(c),
+      rejectedResults: (c.errors.SendTaskSuccess?.TaskTimedOut ?? 0) + (c.errors.SendTaskFailure?.TaskTimedOut ?? 0),
+    }).toEqual({
       secondResults: 0,
       rejectedResults: 0,
     });
@@ -152,7 +161,11 @@ describe('a token taken while Redis is down, Redis back within ENQUEUE_RETRY_FOR
   );
 
   it('keeps the token alive (heartbeats) while the write is retried, then runs it', async () => {
-    const { redis, worker, fx: { sfn, machine } } = setup;
+    const {
+      redis,
+      worker,
+      fx: { sfn, machine },
+    } = setup;
     await bothPollsParked(setup);
     await stopRedis(setup, 'SIGKILL');
     const arn = await startExecution(sfn, machine.stateMachineArn, { n: 7 });

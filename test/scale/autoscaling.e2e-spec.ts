@@ -21,7 +21,11 @@ describe('poller autoscaling (scale)', () => {
   let fx: BridgeFixture;
 
   beforeAll(async () => {
-    fx = await BridgeFixture.start({ label: 'autoscale', pollSeconds: 1, binding: { pollers: { min: 2, max: 32 }, maxPending: 500, heartbeatSeconds: 10 } });
+    fx = await BridgeFixture.start({
+      label: 'autoscale',
+      pollSeconds: 1,
+      binding: { pollers: { min: 2, max: 32 }, maxPending: 500, heartbeatSeconds: 10 },
+    });
   });
 
   afterAll(() => fx?.close());
@@ -29,17 +33,29 @@ describe('poller autoscaling (scale)', () => {
   it(`idle settles at min, a burst of ${BURST} tasks grows toward max and drains, then back to min`, async () => {
     const { sfnLocal, sfn, machine, bridge } = fx;
     const arn = machine.activityArn;
-    await waitFor(async () => ((await pollersGauge(bridge.url)) === 2 && sfnLocal.counters().parkedPollsByArn[arn] === 2 ? true : undefined), {
-      timeoutMs: 5_000,
-      message: `idle at 2 pollers (gauge ${await pollersGauge(bridge.url)}, parked ${sfnLocal.counters().parkedPollsByArn[arn]})`,
-    });
+    await waitFor(
+      async () => ((await pollersGauge(bridge.url)) === 2 && sfnLocal.counters().parkedPollsByArn[arn] === 2 ? true : undefined),
+      {
+        timeoutMs: 5_000,
+        message: `idle at 2 pollers (gauge ${await pollersGauge(bridge.url)}, parked ${sfnLocal.counters().parkedPollsByArn[arn]})`,
+      },
+    );
     const idle = { gauge: await pollersGauge(bridge.url), parked: sfnLocal.counters().parkedPollsByArn[arn] };
     fx.worker(async (job) => ({ i: job.data.i }), { concurrency: 100 });
     const sizes: number[] = [];
-    const sampler = setInterval(() => void pollersGauge(bridge.url).then((n) => sizes.push(n), () => undefined), 100);
+    const sampler = setInterval(
+      () =>
+        void pollersGauge(bridge.url).then(
+          (n) => sizes.push(n),
+          () => undefined,
+        ),
+      100,
+    );
     try {
       for (let start = 0; start < BURST; start += 100) {
-        await Promise.all(Array.from({ length: Math.min(100, BURST - start) }, (_, k) => startExecution(sfn, machine.stateMachineArn, { i: start + k })));
+        await Promise.all(
+          Array.from({ length: Math.min(100, BURST - start) }, (_, k) => startExecution(sfn, machine.stateMachineArn, { i: start + k })),
+        );
       }
       await waitFor(() => (sfnLocal.counters().tasksClosed >= BURST ? true : undefined), {
         timeoutMs: 120_000,

@@ -46,7 +46,13 @@ describe('3 replicas on one Redis: maxPending holds across replicas (scale)', ()
 
   it(`${EXECUTIONS} executions through ${REPLICAS} replicas: never above maxPending outstanding, every result as the worker said, ~1 heartbeat per token per interval`, async () => {
     const machine = await createActivityMachine(sfn, 'limits3', { heartbeatSeconds: 5 });
-    const binding = { activityArn: machine.activityArn, queue: 'limits3', pollers: { min: 2, max: 16 }, maxPending: MAX_PENDING, heartbeatSeconds: 1 };
+    const binding = {
+      activityArn: machine.activityArn,
+      queue: 'limits3',
+      pollers: { min: 2, max: 16 },
+      maxPending: MAX_PENDING,
+      heartbeatSeconds: 1,
+    };
     for (let i = 0; i < REPLICAS; i++) bridges.push(spawnBridge(bridgeEnv(prefix, sfnLocal.url, [binding], { LOG_LEVEL: 'warn' })));
     worker = new Worker(
       'limits3',
@@ -61,7 +67,9 @@ describe('3 replicas on one Redis: maxPending holds across replicas (scale)', ()
     const t0 = Date.now();
     const arns: string[] = [];
     for (let start = 0; start < EXECUTIONS; start += 100) {
-      const batch = Array.from({ length: Math.min(100, EXECUTIONS - start) }, (_, k) => startExecution(sfn, machine.stateMachineArn, { i: start + k }));
+      const batch = Array.from({ length: Math.min(100, EXECUTIONS - start) }, (_, k) =>
+        startExecution(sfn, machine.stateMachineArn, { i: start + k }),
+      );
       arns.push(...(await Promise.all(batch)));
     }
     await waitFor(() => (sfnLocal.counters().tasksClosed >= EXECUTIONS ? true : undefined), {
@@ -73,17 +81,23 @@ describe('3 replicas on one Redis: maxPending holds across replicas (scale)', ()
     const c = sfnLocal.counters();
     const wrong: string[] = [];
     for (let start = 0; start < arns.length; start += 50) {
-      const described = await Promise.all(arns.slice(start, start + 50).map((executionArn) => sfn.send(new DescribeExecutionCommand({ executionArn }))));
+      const described = await Promise.all(
+        arns.slice(start, start + 50).map((executionArn) => sfn.send(new DescribeExecutionCommand({ executionArn }))),
+      );
       described.forEach((d, k) => {
         const i = start + k;
-        const ok = i % 10 === 3 ? d.status === 'FAILED' && d.error === 'PaymentDeclined' : d.status === 'SUCCEEDED' && d.output === JSON.stringify({ i });
+        const ok =
+          i % 10 === 3
+            ? d.status === 'FAILED' && d.error === 'PaymentDeclined'
+            : d.status === 'SUCCEEDED' && d.output === JSON.stringify({ i });
         if (!ok) wrong.push(`${i}: ${d.status} ${d.error ?? d.output}`);
       });
     }
     // Heartbeats due: one per full interval (1 s) each token was open, from the emulator's records.
     let due = 0;
     for (const executionArn of arns) {
-      for (const t of sfnLocal.tasks({ executionArn })) due += Math.floor(((t.closedAt ?? Date.now()) - (t.handedOutAt ?? Date.now())) / 1000);
+      for (const t of sfnLocal.tasks({ executionArn }))
+        due += Math.floor(((t.closedAt ?? Date.now()) - (t.handedOutAt ?? Date.now())) / 1000);
     }
     const heartbeatsPerDue = c.heartbeats / Math.max(1, due);
     // Seen on failure: the peak, what closed how, the heartbeat rate, how long it took.

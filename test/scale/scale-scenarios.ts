@@ -56,10 +56,18 @@ export function describeScaleScenarios(name: string, startTopology: () => Promis
       await topo?.stop();
     }, 30_000);
 
-    async function setup(label: string, binding: Record<string, unknown>, task: { heartbeatSeconds?: number } = {}, extra: Record<string, string> = {}) {
+    async function setup(
+      label: string,
+      binding: Record<string, unknown>,
+      task: { heartbeatSeconds?: number } = {},
+      extra: Record<string, string> = {},
+    ) {
       const prefix = taggedPrefix(label);
       const machine = await createActivityMachine(sfn, label, { timeoutSeconds: 120, ...task });
-      const env = bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue: 'payments', ...binding }], { ...topo.env, ...extra });
+      const env = bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue: 'payments', ...binding }], {
+        ...topo.env,
+        ...extra,
+      });
       return { prefix, machine, env };
     }
 
@@ -80,7 +88,13 @@ export function describeScaleScenarios(name: string, startTopology: () => Promis
     }
 
     /** Every execution ended as chargeCard said, from one close each, with one job each. */
-    async function expectAsTheWorkerSaid(prefix: string, inputs: ReturnType<typeof orders>, arns: string[], before = sfnLocal.counters(), t0 = Date.now()) {
+    async function expectAsTheWorkerSaid(
+      prefix: string,
+      inputs: ReturnType<typeof orders>,
+      arns: string[],
+      before = sfnLocal.counters(),
+      t0 = Date.now(),
+    ) {
       // One cheap wait on the emulator's counter, then one DescribeExecution each (polling every
       // execution would load the process that also runs the emulator and the bridge).
       await waitFor(() => sfnLocal.counters().tasksClosed - before.tasksClosed >= arns.length, {
@@ -163,7 +177,10 @@ export function describeScaleScenarios(name: string, startTopology: () => Promis
       first.child.kill('SIGKILL');
       await within(first.exited, 10_000, 'killed bridge to exit');
       release();
-      await waitFor(async () => (await queue.getJobCountByTypes('completed', 'failed')) === inputs.length, { timeoutMs: 20_000, message: 'every job finished' });
+      await waitFor(async () => (await queue.getJobCountByTypes('completed', 'failed')) === inputs.length, {
+        timeoutMs: 20_000,
+        message: 'every job finished',
+      });
       expect(sfnLocal.counters().tasksClosed - before.tasksClosed).toBe(0); // nothing relayed while no bridge runs
       bridges.push(spawnBridge(env));
       await expectAsTheWorkerSaid(prefix, inputs, arns, before);
@@ -192,7 +209,10 @@ export function describeScaleScenarios(name: string, startTopology: () => Promis
         const inputs = orders(300, 1_000);
         const before = sfnLocal.counters();
         const arns = await Promise.all(inputs.map((input) => startExecution(sfn, machine.stateMachineArn, input)));
-        await waitFor(() => sfnLocal.counters().tasksClosed - before.tasksClosed >= 30, { timeoutMs: 30_000, message: '30 tasks closed before the failover' });
+        await waitFor(() => sfnLocal.counters().tasksClosed - before.tasksClosed >= 30, {
+          timeoutMs: 30_000,
+          message: '30 tasks closed before the failover',
+        });
         const t0 = Date.now();
         const handedOutAtStart = sfnLocal.counters().tasksHandedOut - before.tasksHandedOut;
         const failover = await topo.failover(how);

@@ -1,6 +1,15 @@
 import {
-  ActivityDoesNotExist, CreateActivityCommand, DeleteActivityCommand, DescribeActivityCommand, GetActivityTaskCommand,
-  InvalidArn, InvalidName, InvalidToken, ListActivitiesCommand, SFNClient, ValidationException,
+  ActivityDoesNotExist,
+  CreateActivityCommand,
+  DeleteActivityCommand,
+  DescribeActivityCommand,
+  GetActivityTaskCommand,
+  InvalidArn,
+  InvalidName,
+  InvalidToken,
+  ListActivitiesCommand,
+  SFNClient,
+  ValidationException,
 } from '@aws-sdk/client-sfn';
 import { SfnLocal } from '../../apps/sfn-local/src';
 import { closeLocal, errorOf, rawCall, startLocal, unique, until } from './helpers';

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:http';
 import {
-  GetActivityTaskCommand, ListActivitiesCommand, SendTaskSuccessCommand, SFNClient, SFNServiceException, StartExecutionCommand,
+  GetActivityTaskCommand,
+  ListActivitiesCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  SFNServiceException,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { SfnLocal, SfnLocalControl } from '../../apps/sfn-local/src';
 import { closeLocal, createActivity, createMachine, errorOf, oneTask, rawCall, sfnClient, startLocal, within } from './helpers';

@@ -1,6 +1,10 @@
 import { Agent } from 'node:http';
 import {
-  ActivityWorkerLimitExceeded, GetActivityTaskCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand,
+  ActivityWorkerLimitExceeded,
+  GetActivityTaskCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { MAX_PARKED_POLLS, SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
 import { closeLocal, createActivity, createMachine, errorOf, oneTask, rawCall, sfnClient, startLocal, until, within } from './helpers';
@@ -103,7 +107,8 @@ describe('sfn-local GetActivityTask long poll', () => {
       const activityArn = await createActivity(capSfn);
       const other = await createActivity(capSfn);
       const polls = Array.from({ length: MAX_PARKED_POLLS }, () =>
-        rawCall(capped.url, 'AWSStepFunctions.GetActivityTask', { activityArn }, agent));
+        rawCall(capped.url, 'AWSStepFunctions.GetActivityTask', { activityArn }, agent),
+      );
       await until(() => capped.counters().parkedPollsByArn[activityArn] === MAX_PARKED_POLLS, 15_000, '1000 parked polls');
       const over = await within(rawCall(capped.url, 'AWSStepFunctions.GetActivityTask', { activityArn }, agent), 5000, 'poll 1001');
       expect(over.status).toBe(400);

@@ -1,6 +1,15 @@
 import {
-  DescribeExecutionCommand, GetActivityTaskCommand, InvalidOutput, InvalidToken, SendTaskFailureCommand,
-  SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, TaskDoesNotExist, TaskTimedOut,
+  DescribeExecutionCommand,
+  GetActivityTaskCommand,
+  InvalidOutput,
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
   ValidationException,
 } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
@@ -117,15 +126,21 @@ describe('sfn-local task tokens and SendTask*', () => {
     const { executionArn, token } = await takeTask();
     const exact = JSON.stringify('x'.repeat(262_144 - 2));
     const overByBytes = JSON.stringify('é'.repeat(131_072)); // 131,074 chars, 262,146 bytes
-    expect(await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: overByBytes })))).toBeInstanceOf(ValidationException);
+    expect(await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: overByBytes })))).toBeInstanceOf(
+      ValidationException,
+    );
     await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: exact }));
     expect((await describe_(executionArn)).output!.length).toBe(262_144);
   });
 
   it('enforces error <= 256 and cause <= 32,768 characters, and token <= 2,048 (ValidationException)', async () => {
     const { token } = await takeTask();
-    expect(await errorOf(sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'e'.repeat(257) })))).toBeInstanceOf(ValidationException);
-    expect(await errorOf(sfn.send(new SendTaskFailureCommand({ taskToken: token, cause: 'c'.repeat(32_769) })))).toBeInstanceOf(ValidationException);
+    expect(await errorOf(sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'e'.repeat(257) })))).toBeInstanceOf(
+      ValidationException,
+    );
+    expect(await errorOf(sfn.send(new SendTaskFailureCommand({ taskToken: token, cause: 'c'.repeat(32_769) })))).toBeInstanceOf(
+      ValidationException,
+    );
     expect(await errorOf(sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'A'.repeat(2049) })))).toBeInstanceOf(ValidationException);
     await sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'e'.repeat(256), cause: 'c'.repeat(32_768) }));
   });

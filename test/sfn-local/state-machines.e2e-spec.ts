@@ -1,9 +1,26 @@
 import {
-  CreateStateMachineCommand, DeleteStateMachineCommand, DescribeExecutionCommand, DescribeStateMachineCommand,
-  ExecutionAlreadyExists, ExecutionDoesNotExist, GetActivityTaskCommand, GetExecutionHistoryCommand, InvalidArn,
-  InvalidDefinition, InvalidExecutionInput, InvalidName, ListExecutionsCommand, ListStateMachinesCommand,
-  SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StateMachineAlreadyExists,
-  StateMachineDoesNotExist, StopExecutionCommand, TaskTimedOut,
+  CreateStateMachineCommand,
+  DeleteStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  GetActivityTaskCommand,
+  GetExecutionHistoryCommand,
+  InvalidArn,
+  InvalidDefinition,
+  InvalidExecutionInput,
+  InvalidName,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StateMachineAlreadyExists,
+  StateMachineDoesNotExist,
+  StopExecutionCommand,
+  TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { SfnLocal } from '../../apps/sfn-local/src';
 import { closeLocal, createActivity, createMachine, errorOf, oneTask, ROLE, startLocal, unique, within } from './helpers';
@@ -32,13 +49,17 @@ describe('sfn-local state machines and executions', () => {
     const again = await sfn.send(new CreateStateMachineCommand({ name, definition, roleArn: ROLE }));
     expect(again.stateMachineArn).toBe(a.stateMachineArn);
     const other = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
-    expect(await errorOf(sfn.send(new CreateStateMachineCommand({ name, definition: other, roleArn: ROLE })))).toBeInstanceOf(StateMachineAlreadyExists);
+    expect(await errorOf(sfn.send(new CreateStateMachineCommand({ name, definition: other, roleArn: ROLE })))).toBeInstanceOf(
+      StateMachineAlreadyExists,
+    );
     const d = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: a.stateMachineArn }));
     expect(d).toMatchObject({ name, definition, roleArn: ROLE, status: 'ACTIVE', type: 'STANDARD' });
     const list = await sfn.send(new ListStateMachinesCommand({}));
     expect(list.stateMachines!.map((s) => s.name)).toContain(name);
     await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: a.stateMachineArn }));
-    expect(await errorOf(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: a.stateMachineArn })))).toBeInstanceOf(StateMachineDoesNotExist);
+    expect(await errorOf(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: a.stateMachineArn })))).toBeInstanceOf(
+      StateMachineDoesNotExist,
+    );
   });
 
   it.each([
@@ -46,14 +67,44 @@ describe('sfn-local state machines and executions', () => {
     ['an unsupported state type', { StartAt: 'M', States: { M: { Type: 'Map', End: true } } }, /Map/],
     ['Parameters', { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'ACT', Parameters: {}, End: true } } }, /Parameters/],
     ['InputPath on a Pass', { StartAt: 'P', States: { P: { Type: 'Pass', InputPath: '$.a', End: true } } }, /InputPath/],
-    ['a Lambda resource', { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:f', End: true } } }, /activity ARN/],
+    [
+      'a Lambda resource',
+      { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:f', End: true } } },
+      /activity ARN/,
+    ],
     ['a missing Next target', { StartAt: 'P', States: { P: { Type: 'Pass', Next: 'Nowhere' } } }, /Nowhere/],
     ['an unreachable state', { StartAt: 'P', States: { P: { Type: 'Pass', End: true }, Q: { Type: 'Succeed' } } }, /not reachable/],
     ['both Next and End', { StartAt: 'P', States: { P: { Type: 'Pass', Next: 'S', End: true }, S: { Type: 'Succeed' } } }, /exactly one/],
-    ['HeartbeatSeconds >= TimeoutSeconds', { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'ACT', TimeoutSeconds: 5, HeartbeatSeconds: 5, End: true } } }, /HeartbeatSeconds/],
-    ['States.ALL not last', { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'ACT', End: true, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'F' }, { ErrorEquals: ['X'], Next: 'F' }] }, F: { Type: 'Fail' } } }, /States.ALL/],
+    [
+      'HeartbeatSeconds >= TimeoutSeconds',
+      { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'ACT', TimeoutSeconds: 5, HeartbeatSeconds: 5, End: true } } },
+      /HeartbeatSeconds/,
+    ],
+    [
+      'States.ALL not last',
+      {
+        StartAt: 'T',
+        States: {
+          T: {
+            Type: 'Task',
+            Resource: 'ACT',
+            End: true,
+            Catch: [
+              { ErrorEquals: ['States.ALL'], Next: 'F' },
+              { ErrorEquals: ['X'], Next: 'F' },
+            ],
+          },
+          F: { Type: 'Fail' },
+        },
+      },
+      /States.ALL/,
+    ],
     ['a JSONata definition', { QueryLanguage: 'JSONata', StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, /JSONPath/],
-    ['a JSONPath ResultPath with filters', { StartAt: 'P', States: { P: { Type: 'Pass', ResultPath: '$.a[0]', End: true } } }, /ResultPath/],
+    [
+      'a JSONPath ResultPath with filters',
+      { StartAt: 'P', States: { P: { Type: 'Pass', ResultPath: '$.a[0]', End: true } } },
+      /ResultPath/,
+    ],
   ])('rejects a definition with %s as InvalidDefinition', async (_what, def, message) => {
     const definition = typeof def === 'string' ? def : JSON.stringify(def).replace(/"ACT"/g, JSON.stringify(activityArn));
     const err = await errorOf(sfn.send(new CreateStateMachineCommand({ name: unique('bad'), definition, roleArn: ROLE })));
@@ -71,7 +122,12 @@ describe('sfn-local state machines and executions', () => {
     expect(d.status).toBe('SUCCEEDED');
     expect(JSON.parse(d.output!)).toEqual({ keep: true, added: { v: 1 } });
     expect((await history(arn)).map((e) => e.type)).toEqual([
-      'ExecutionStarted', 'PassStateEntered', 'PassStateExited', 'SucceedStateEntered', 'SucceedStateExited', 'ExecutionSucceeded',
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'SucceedStateEntered',
+      'SucceedStateExited',
+      'ExecutionSucceeded',
     ]);
   });
 
@@ -88,7 +144,13 @@ describe('sfn-local state machines and executions', () => {
     await sfn.send(new SendTaskSuccessCommand({ taskToken, output: '{"out":2}' }));
     const ev = await history(arn);
     expect(ev.map((e) => e.type)).toEqual([
-      'ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled', 'ActivityStarted', 'ActivitySucceeded', 'TaskStateExited', 'ExecutionSucceeded',
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'ActivityScheduled',
+      'ActivityStarted',
+      'ActivitySucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
     ]);
     ev.forEach((e, i) => {
       expect(e.id).toBe(i + 1);
@@ -100,7 +162,9 @@ describe('sfn-local state machines and executions', () => {
     expect(ev[3].activityStartedEventDetails?.workerName).toBe('hw');
     expect(ev[4].activitySucceededEventDetails?.output).toBe('{"out":2}');
     expect(ev[6].executionSucceededEventDetails?.output).toBe('{"out":2}');
-    const rev = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 2, includeExecutionData: false }));
+    const rev = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 2, includeExecutionData: false }),
+    );
     expect(rev.events!.map((e) => e.type)).toEqual(['ExecutionSucceeded', 'TaskStateExited']);
     expect(rev.events![0].executionSucceededEventDetails?.output).toBeUndefined();
     expect(rev.nextToken).toBeDefined();
@@ -131,7 +195,10 @@ describe('sfn-local state machines and executions', () => {
     expect(await errorOf(sfn.send(new SendTaskHeartbeatCommand({ taskToken })))).toBeInstanceOf(TaskTimedOut);
     expect(await errorOf(sfn.send(new SendTaskSuccessCommand({ taskToken, output: '{}' })))).toBeInstanceOf(TaskTimedOut);
     const ev = await history(arn);
-    expect(ev[ev.length - 1]).toMatchObject({ type: 'ExecutionAborted', executionAbortedEventDetails: { error: 'Operator', cause: 'manual stop' } });
+    expect(ev[ev.length - 1]).toMatchObject({
+      type: 'ExecutionAborted',
+      executionAbortedEventDetails: { error: 'Operator', cause: 'manual stop' },
+    });
     expect(local.tasks({ executionArn: arn })[0].closeReason).toBe('aborted');
   });
 

@@ -1,6 +1,14 @@
 import {
-  DescribeExecutionCommand, DescribeExecutionCommandOutput, GetActivityTaskCommand, GetExecutionHistoryCommand,
-  SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, TaskTimedOut,
+  DescribeExecutionCommand,
+  DescribeExecutionCommandOutput,
+  GetActivityTaskCommand,
+  GetExecutionHistoryCommand,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { SfnLocal } from '../../apps/sfn-local/src';
 import { closeLocal, createActivity, createMachine, errorOf, oneTask, startLocal, within } from './helpers';
@@ -76,7 +84,13 @@ describe('sfn-local timeouts, Retry and Catch', () => {
     const sm = await createMachine(sfn, {
       StartAt: 'Work',
       States: {
-        Work: { Type: 'Task', Resource: act, HeartbeatSeconds: 1, Next: 'Ok', Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.err', Next: 'Fallback' }] },
+        Work: {
+          Type: 'Task',
+          Resource: act,
+          HeartbeatSeconds: 1,
+          Next: 'Ok',
+          Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.err', Next: 'Fallback' }],
+        },
         Ok: { Type: 'Succeed' },
         Fallback: { Type: 'Pass', Result: 'fell back', ResultPath: '$.note', End: true },
       },
@@ -90,7 +104,10 @@ describe('sfn-local timeouts, Retry and Catch', () => {
 
   it('Retry reschedules a failed task after IntervalSeconds, then succeeds', async () => {
     const act = await createActivity(sfn);
-    const sm = await createMachine(sfn, oneTask(act, { Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 1 }] }));
+    const sm = await createMachine(
+      sfn,
+      oneTask(act, { Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 1 }] }),
+    );
     const arn = await start(sm, '{"try":1}');
     const first = await take(act);
     const t0 = Date.now();
@@ -109,7 +126,9 @@ describe('sfn-local timeouts, Retry and Catch', () => {
       StartAt: 'Work',
       States: {
         Work: {
-          Type: 'Task', Resource: act, End: true,
+          Type: 'Task',
+          Resource: act,
+          End: true,
           Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 1, MaxAttempts: 0 }],
           Catch: [{ ErrorEquals: ['States.TaskFailed'], Next: 'Broken' }],
         },
@@ -120,7 +139,14 @@ describe('sfn-local timeouts, Retry and Catch', () => {
     await sfn.send(new SendTaskFailureCommand({ taskToken: (await take(act)).taskToken, error: 'Flaky' }));
     expect(await ended(arn)).toMatchObject({ status: 'FAILED', error: 'Broken', cause: 'gave up' });
     expect(await types(arn)).toEqual([
-      'ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled', 'ActivityStarted', 'ActivityFailed', 'TaskStateExited', 'FailStateEntered', 'ExecutionFailed',
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'ActivityScheduled',
+      'ActivityStarted',
+      'ActivityFailed',
+      'TaskStateExited',
+      'FailStateEntered',
+      'ExecutionFailed',
     ]);
   });
 

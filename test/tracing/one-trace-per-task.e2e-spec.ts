@@ -77,7 +77,11 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
     bridge = spawnBridge(
-      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 1 }], { ...otel, OTEL_SERVICE_NAME: 'bridge-under-test', LOG_LEVEL: 'info' }),
+      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 1 }], {
+        ...otel,
+        OTEL_SERVICE_NAME: 'bridge-under-test',
+        LOG_LEVEL: 'info',
+      }),
     );
     await bridge.waitForOutput(/OpenTelemetry tracing on/, 30_000);
     await bridge.waitForOutput(/Listening on/, 30_000);
@@ -90,12 +94,22 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
     });
     await worker.start();
 
-    const ok = await startExecution(sfn, machine.stateMachineArn, { orderId: `${PAYLOAD_MARKER}-ok`, amountCents: 500, card: '4242424242424242' });
-    const declined = await startExecution(sfn, machine.stateMachineArn, { orderId: `${PAYLOAD_MARKER}-no`, amountCents: 500, card: '4000000000000002' });
+    const ok = await startExecution(sfn, machine.stateMachineArn, {
+      orderId: `${PAYLOAD_MARKER}-ok`,
+      amountCents: 500,
+      card: '4242424242424242',
+    });
+    const declined = await startExecution(sfn, machine.stateMachineArn, {
+      orderId: `${PAYLOAD_MARKER}-no`,
+      amountCents: 500,
+      card: '4000000000000002',
+    });
     expect((await waitForExecution(sfn, ok)).status).toBe('SUCCEEDED');
     expect((await waitForExecution(sfn, declined)).status).toBe('FAILED');
 
-    const settleNames = ['SendTaskSuccess tracing-pay', 'SendTaskFailure tracing-pay'].map((n) => n.replace('tracing-pay', machine.activityName));
+    const settleNames = ['SendTaskSuccess tracing-pay', 'SendTaskFailure tracing-pay'].map((n) =>
+      n.replace('tracing-pay', machine.activityName),
+    );
     const consumerProcess = (s: ReceivedSpan) => s.service === 'worker-under-test' && s.name === `process ${queue}`;
     await receiver.waitFor(
       (spans) => settleNames.every((n) => spans.some((s) => s.name === n)) && spans.filter(consumerProcess).length >= 2,

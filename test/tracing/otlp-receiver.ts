@@ -24,8 +24,7 @@ interface AnyValue {
 }
 type KeyValue = { key: string; value?: AnyValue };
 
-const flatten = (kvs: KeyValue[] = []): Record<string, unknown> =>
-  Object.fromEntries(kvs.map((kv) => [kv.key, valueOf(kv.value)]));
+const flatten = (kvs: KeyValue[] = []): Record<string, unknown> => Object.fromEntries(kvs.map((kv) => [kv.key, valueOf(kv.value)]));
 
 function valueOf(v: AnyValue | undefined): unknown {
   if (!v) return undefined;
@@ -73,7 +72,11 @@ export class OtlpReceiver {
       const timer = setTimeout(() => {
         this.listeners.delete(check);
         const names = this.spans.map((s) => `${s.service}:${s.name}`).join(', ');
-        reject(new Error(`OTLP receiver: ${what} not seen within ${timeoutMs} ms; got ${this.spans.length} spans: ${names}; problems: ${this.problems.join('; ')}`));
+        reject(
+          new Error(
+            `OTLP receiver: ${what} not seen within ${timeoutMs} ms; got ${this.spans.length} spans: ${names}; problems: ${this.problems.join('; ')}`,
+          ),
+        );
       }, timeoutMs);
       this.listeners.add(check);
       check();
@@ -122,7 +125,10 @@ export class OtlpReceiver {
             name: String(s.name),
             kind: Number(s.kind),
             attributes: flatten(s.attributes as KeyValue[]),
-            events: ((s.events ?? []) as { name: string; attributes?: KeyValue[] }[]).map((e) => ({ name: e.name, attributes: flatten(e.attributes) })),
+            events: ((s.events ?? []) as { name: string; attributes?: KeyValue[] }[]).map((e) => ({
+              name: e.name,
+              attributes: flatten(e.attributes),
+            })),
             status: s.status as ReceivedSpan['status'],
           });
         }

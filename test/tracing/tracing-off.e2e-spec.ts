@@ -40,7 +40,10 @@ describe('tracing off: no OpenTelemetry SDK in the process', () => {
       LOG_LEVEL: 'info',
       OTEL_SERVICE_NAME: 'not-enough-to-switch-it-on',
     });
-    const child = spawn(process.execPath, ['-r', PRELOAD, BUNDLE], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', PRELOAD, BUNDLE], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const seen = (pattern: RegExp, what: string) =>
       within(

@@ -82,7 +82,9 @@ export class ChaosMonkey {
     if (signal === 'SIGKILL') await sleep(between(this.random, 200, 1_500));
     await this.supervisor.startWithRetry(b);
     this.events.push({ at, action, target: workerName, ms: Date.now() - at });
-    this.log(`[${this.clock.elapsed()}] ${action} ${workerName}: exit after ${stopped.ms} ms${stopped.escalated ? ' (escalated to SIGKILL)' : ''}, restarted`);
+    this.log(
+      `[${this.clock.elapsed()}] ${action} ${workerName}: exit after ${stopped.ms} ms${stopped.escalated ? ' (escalated to SIGKILL)' : ''}, restarted`,
+    );
   }
 
   private async stopRedis(action: 'redis-sigterm' | 'redis-sigkill'): Promise<void> {

@@ -22,7 +22,10 @@ export interface ChaosSummary {
   wrongDetail: string[];
   timeoutLines: string[];
   timeoutDetail: Record<string, number>;
-  counters: Pick<SfnLocalCounters, 'calls' | 'errors' | 'faultsFired' | 'closes' | 'duplicateSendTask' | 'secondResults' | 'heartbeats' | 'pollsAbandoned'>;
+  counters: Pick<
+    SfnLocalCounters,
+    'calls' | 'errors' | 'faultsFired' | 'closes' | 'duplicateSendTask' | 'secondResults' | 'heartbeats' | 'pollsAbandoned'
+  >;
   relayOutcomes: Record<string, number>;
   /** Token received -> task in Redis, from the replicas' histograms. */
   dispatch: DispatchFigures;

@@ -27,7 +27,10 @@ export class Consumers {
   private readonly connection: IORedis;
   workerErrors = 0;
 
-  constructor(private readonly redisUrl: string, private readonly prefix: string) {
+  constructor(
+    private readonly redisUrl: string,
+    private readonly prefix: string,
+  ) {
     this.connection = new IORedis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 1_000) });
     this.connection.on('error', () => undefined);
   }

@@ -70,7 +70,10 @@ export class DispatchSampler {
   private async scrape(): Promise<void> {
     await Promise.all(
       this.urls().map(async (url) => {
-        const text = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.text(), () => undefined);
+        const text = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+          (r) => r.text(),
+          () => undefined,
+        );
         if (text === undefined) return;
         const next = parseDispatchBuckets(text);
         const prev = this.current.get(url);

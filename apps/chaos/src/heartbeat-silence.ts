@@ -19,7 +19,14 @@ export interface SilenceFigures {
  * are left out: they are counted as lost.
  */
 export function heartbeatSilences(tasks: Array<{ label: string; task: TaskRecord; boundMs: number }>): SilenceFigures {
-  const measured = tasks.filter(({ task }) => task.maxSilenceMs !== undefined && (task.lastHeartbeatAt !== undefined || task.closeReason === 'succeeded' || task.closeReason === 'failed' || task.closeReason === 'heartbeatTimedOut'));
+  const measured = tasks.filter(
+    ({ task }) =>
+      task.maxSilenceMs !== undefined &&
+      (task.lastHeartbeatAt !== undefined ||
+        task.closeReason === 'succeeded' ||
+        task.closeReason === 'failed' ||
+        task.closeReason === 'heartbeatTimedOut'),
+  );
   const sorted = [...measured].sort((a, b) => b.task.maxSilenceMs! - a.task.maxSilenceMs!);
   const values = sorted.map((t) => t.task.maxSilenceMs!);
   const boundMs = Math.max(0, ...measured.map((t) => t.boundMs));
@@ -29,6 +36,10 @@ export function heartbeatSilences(tasks: Array<{ label: string; task: TaskRecord
     p99Ms: values[Math.floor(values.length * 0.01)] ?? 0,
     boundMs,
     overBound: measured.filter((t) => t.task.maxSilenceMs! > t.boundMs).length,
-    worst: sorted.slice(0, 5).map(({ label, task }) => `${label}: ${task.maxSilenceMs} ms silent (handed to ${task.workerName}, ${task.closeReason ?? task.status})`),
+    worst: sorted
+      .slice(0, 5)
+      .map(
+        ({ label, task }) => `${label}: ${task.maxSilenceMs} ms silent (handed to ${task.workerName}, ${task.closeReason ?? task.status})`,
+      ),
   };
 }

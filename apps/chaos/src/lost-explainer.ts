@@ -20,10 +20,19 @@ export async function explainLost(
   if (task.status === 'pending') return { text: 'task never handed out (no poll took it)', inKilledReplica: false };
   const hash = task.tokenHash!;
   const [child, relay] = await Promise.all([
-    redis.hget(`${PREFIX}:${queue}:${hash}`, 'finishedOn').then((v) => v, () => null),
-    redis.exists(`${PREFIX}:${RELAY_QUEUE}:${hash}`).then((v) => v, () => 0),
+    redis.hget(`${PREFIX}:${queue}:${hash}`, 'finishedOn').then(
+      (v) => v,
+      () => null,
+    ),
+    redis.exists(`${PREFIX}:${RELAY_QUEUE}:${hash}`).then(
+      (v) => v,
+      () => 0,
+    ),
   ]);
-  const childExists = await redis.exists(`${PREFIX}:${queue}:${hash}`).then((v) => v, () => 0);
+  const childExists = await redis.exists(`${PREFIX}:${queue}:${hash}`).then(
+    (v) => v,
+    () => 0,
+  );
   const kill = kills.find((k) => k.workerName === task.workerName);
   const since = kill && task.handedOutAt ? kill.at - task.handedOutAt : undefined;
   const where = `handed to ${task.workerName}${since !== undefined ? ` ${since} ms before its ${kill!.signal}` : ''}`;
@@ -33,5 +42,8 @@ export async function explainLost(
     const inKilled = !!kill && kill.signal === 'SIGKILL' && since !== undefined && since >= -2_000 && since < 35_000;
     return { text: `${task.status}, ${where}; no job in Redis (token never written)`, inKilledReplica: inKilled };
   }
-  return { text: `${task.status}, ${where}; child ${childExists ? (child ? 'finished' : 'not finished') : 'missing'}, relay ${relay ? 'present' : 'missing'}`, inKilledReplica: false };
+  return {
+    text: `${task.status}, ${where}; child ${childExists ? (child ? 'finished' : 'not finished') : 'missing'}, relay ${relay ? 'present' : 'missing'}`,
+    inKilledReplica: false,
+  };
 }

@@ -35,7 +35,10 @@ function int(name: string, v: string | undefined, dflt: number, min = 1): number
 function list<T extends string>(name: string, v: string | undefined, all: readonly T[]): T[] | undefined {
   if (v === undefined) return undefined;
   if (v === 'none') return [];
-  const items = v.split(',').map((s) => s.trim()).filter(Boolean) as T[];
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as T[];
   const bad = items.filter((i) => !all.includes(i));
   if (bad.length) {
     process.stderr.write(`chaos: --${name}: unknown ${bad.join(', ')} (known: ${all.join(', ')})\n`);

@@ -27,7 +27,9 @@ async function countRunning(sfn: SFNClient, machines: Map<BindingKey, MachineRef
   for (const m of machines.values()) {
     let nextToken: string | undefined;
     do {
-      const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: m.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
+      const page = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: m.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }),
+      );
       n += page.executions?.length ?? 0;
       nextToken = page.nextToken;
     } while (nextToken);
@@ -59,7 +61,9 @@ export async function watchProgress(ctx: ProgressContext): Promise<void> {
       lastPrint = now;
       const bridges = supervisor.bridges;
       const up = bridges.filter((b) => b.running).length;
-      log(`[${clock.elapsed()}] started ${started}/${opts.executions}, running ${run}, ended ${started - run}; bridges up ${up}/${bridges.length}, redis ${supervisor.redis.running ? 'up' : 'DOWN'}, chaos actions ${monkey.events.length}`);
+      log(
+        `[${clock.elapsed()}] started ${started}/${opts.executions}, running ${run}, ended ${started - run}; bridges up ${up}/${bridges.length}, redis ${supervisor.redis.running ? 'up' : 'DOWN'}, chaos actions ${monkey.events.length}`,
+      );
     }
     if (now > clock.deadline) {
       log(`[${clock.elapsed()}] time bound reached with ${run} execution(s) still running`);

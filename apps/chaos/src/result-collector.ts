@@ -1,4 +1,10 @@
-import { DescribeExecutionCommand, DescribeExecutionCommandOutput, GetExecutionHistoryCommand, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  HistoryEvent,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import IORedis from 'ioredis';
 import type { SfnLocalControl } from '../../sfn-local/src/control-client';
 import type { SfnLocalCounters } from '../../sfn-local/src/counters';
@@ -80,7 +86,9 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
   const counters = await control.counters();
   const taskRecords = await mapLimit(startedRecs, 16, (r) => control.tasks({ executionArn: r.arn! }).catch(() => []));
   const silence = heartbeatSilences(
-    startedRecs.flatMap((r, i) => taskRecords[i].map((task) => ({ label: `${r.input.kind}-${r.index}`, task, boundMs: ctx.silenceBoundMs(r.input.kind) }))),
+    startedRecs.flatMap((r, i) =>
+      taskRecords[i].map((task) => ({ label: `${r.input.kind}-${r.index}`, task, boundMs: ctx.silenceBoundMs(r.input.kind) })),
+    ),
   );
   const probe = new IORedis(ctx.redisUrl, { maxRetriesPerRequest: 3 });
 
@@ -107,15 +115,17 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     relayOutcomes: tallyRelayOutcomes(consumers.relayResults),
     counters,
     silence,
-    secondResultLines: startedRecs.flatMap((r, i) =>
-      taskRecords[i]
-        .filter((task) => task.secondResults > 0)
-        .map((task) => {
-          const at = task.secondResultAt?.[0] ?? 0;
-          const near = events.filter((ev) => ev.at <= at && ev.at + ev.ms + 15_000 >= (task.closedAt ?? at));
-          return `${r.input.kind}-${r.index}: ${task.secondResults} second result(s), the first ${at - (task.closedAt ?? at)} ms after the task closed (${task.closeReason}, handed to ${task.workerName})${near.length ? `; near ${near.map((ev) => `${ev.action} ${ev.target}`).join(', ')}` : ''}`;
-        }),
-    ).slice(0, 20),
+    secondResultLines: startedRecs
+      .flatMap((r, i) =>
+        taskRecords[i]
+          .filter((task) => task.secondResults > 0)
+          .map((task) => {
+            const at = task.secondResultAt?.[0] ?? 0;
+            const near = events.filter((ev) => ev.at <= at && ev.at + ev.ms + 15_000 >= (task.closedAt ?? at));
+            return `${r.input.kind}-${r.index}: ${task.secondResults} second result(s), the first ${at - (task.closedAt ?? at)} ms after the task closed (${task.closeReason}, handed to ${task.workerName})${near.length ? `; near ${near.map((ev) => `${ev.action} ${ev.target}`).join(', ')}` : ''}`;
+          }),
+      )
+      .slice(0, 20),
   };
 
   for (let i = 0; i < startedRecs.length; i++) {
@@ -152,7 +162,9 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
         if (t.timeoutLines.length < 20) {
           const beat = task.lastHeartbeatAt ? `last heartbeat ${task.closedAt - task.lastHeartbeatAt} ms before` : 'no heartbeat';
           const during = overlap ? `; silent window overlaps ${overlap.action} ${overlap.target} (${overlap.ms} ms)` : '';
-          t.timeoutLines.push(`${rec.input.kind}-${rec.index}: ${error} ${task.closedAt - task.handedOutAt} ms after hand-out to ${task.workerName}; ${beat}${during}; consumer runs ${runs?.invocations ?? 0}`);
+          t.timeoutLines.push(
+            `${rec.input.kind}-${rec.index}: ${error} ${task.closedAt - task.handedOutAt} ms after hand-out to ${task.workerName}; ${beat}${during}; consumer runs ${runs?.invocations ?? 0}`,
+          );
         }
       }
       continue;
@@ -175,7 +187,9 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
       t.wrong++;
       if (error.startsWith('Bridge.')) t.bridgeFailed++;
       if (t.wrongDetail.length < 50) {
-        t.wrongDetail.push(`${rec.input.kind}-${rec.index}: expected ${e.status} ${e.error ?? ''}, got ${d.status} ${error} ${(d.cause ?? d.output ?? '').slice(0, 120)}`);
+        t.wrongDetail.push(
+          `${rec.input.kind}-${rec.index}: expected ${e.status} ${e.error ?? ''}, got ${d.status} ${error} ${(d.cause ?? d.output ?? '').slice(0, 120)}`,
+        );
       }
     }
   }

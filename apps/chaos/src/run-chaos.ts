@@ -54,7 +54,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     log(`chaos: redis ${redis.url} (AOF in ${dir}), sfn-local ${sfnUrl}, seed ${opts.seed}`);
 
     // --- Activities, state machines, bindings; consumers (in this process); bridge replicas ------
-    const { usedBindings, machines, bindings } = await createSfnResources(sfn, opts.kinds, opts.taskTimeoutSeconds, opts.taskHeartbeatSeconds);
+    const { usedBindings, machines, bindings } = await createSfnResources(
+      sfn,
+      opts.kinds,
+      opts.taskTimeoutSeconds,
+      opts.taskHeartbeatSeconds,
+    );
     consumers = new Consumers(redis.url, PREFIX);
     consumers.start(
       usedBindings.map((key) => ({ queue: machines.get(key)!.queue, plan: BINDINGS[key] })),
@@ -85,7 +90,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const leaseMs = Math.min(CLAIM_LEASE_MS, ...usedBindings.map((k) => intervalMs(k) / 2));
     const silenceBoundMs = (kind: keyof typeof KINDS) => intervalMs(KINDS[kind].binding) + leaseMs;
     const tally = await collectResults({ sfn, control, redisUrl: redis.url, consumers, machines, started, monkey, silenceBoundMs });
-    const summary = buildSummary({ opts, tally, startErrors: driver.startErrors, events: monkey.events, runSeconds, dir, dispatch: dispatchFigures });
+    const summary = buildSummary({
+      opts,
+      tally,
+      startErrors: driver.startErrors,
+      events: monkey.events,
+      runSeconds,
+      dir,
+      dispatch: dispatchFigures,
+    });
     ok = summary.ok;
     return summary;
   } finally {

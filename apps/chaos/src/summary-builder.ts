@@ -17,14 +17,18 @@ export interface SummaryInput {
 
 /** The report rows; every 'zero' row must be 0 for the run to pass. */
 function buildRows(opts: ChaosOptions, t: ChaosTally, startErrors: number): ChaosRow[] {
-  const closedRejected =
-    (t.counters.errors.SendTaskSuccess?.TaskTimedOut ?? 0) + (t.counters.errors.SendTaskFailure?.TaskTimedOut ?? 0);
+  const closedRejected = (t.counters.errors.SendTaskSuccess?.TaskTimedOut ?? 0) + (t.counters.errors.SendTaskFailure?.TaskTimedOut ?? 0);
   const sigkills = t.sigkills;
   return [
     { label: 'executions started', value: t.started, rule: 'info', note: startErrors ? `${startErrors} StartExecution errors` : undefined },
     { label: 'succeeded (output as the worker returned)', value: t.succeeded, rule: 'info' },
     { label: 'failed as the worker said (error + cause)', value: t.failedAsSaid, rule: 'info' },
-    { label: 'ended otherwise than the worker said', value: t.wrong, rule: 'zero', note: t.bridgeFailed ? `${t.bridgeFailed} failed by the bridge (Bridge.*)` : undefined },
+    {
+      label: 'ended otherwise than the worker said',
+      value: t.wrong,
+      rule: 'zero',
+      note: t.bridgeFailed ? `${t.bridgeFailed} failed by the bridge (Bridge.*)` : undefined,
+    },
     { label: 'lost (never terminal within the bound)', value: t.lost - t.lostInKilledReplica, rule: 'zero' },
     {
       label: 'lost: token in a SIGKILLed replica, not yet written',
@@ -32,7 +36,12 @@ function buildRows(opts: ChaosOptions, t: ChaosTally, startErrors: number): Chao
       rule: 'info',
       note: t.lostInKilledReplica ? `Step Functions times them out after TimeoutSeconds=${opts.taskTimeoutSeconds}` : undefined,
     },
-    { label: 'timed out because of the bridge', value: t.timeouts, rule: 'zero', note: t.timeouts ? `${t.hbTimeouts} heartbeat-needing; ${t.timeoutsInRedisOutage} went silent during a Redis restart` : undefined },
+    {
+      label: 'timed out because of the bridge',
+      value: t.timeouts,
+      rule: 'zero',
+      note: t.timeouts ? `${t.hbTimeouts} heartbeat-needing; ${t.timeoutsInRedisOutage} went silent during a Redis restart` : undefined,
+    },
     { label: 'relayed twice: second result accepted', value: t.secondAccepted, rule: 'zero' },
     {
       label: 'relayed twice: second result sent (accepted or rejected)',

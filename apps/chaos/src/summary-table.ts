@@ -8,7 +8,15 @@ export function formatSummary(s: ChaosSummary): string {
   const lines = [
     '',
     `chaos run: ${s.options.executions} executions requested, ${s.options.replicas} bridge replica(s), seed ${s.options.seed}, ${s.seconds.toFixed(0)} s`,
-    `chaos actions: ${Object.entries(s.events).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; faults fired: ${Object.entries(s.counters.faultsFired).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `chaos actions: ${
+      Object.entries(s.events)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }; faults fired: ${
+      Object.entries(s.counters.faultsFired)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }`,
     '',
     `  ${'metric'.padEnd(width)}  ${'count'.padStart(6)}  rule`,
     `  ${'-'.repeat(width)}  ------  ----`,
@@ -17,14 +25,25 @@ export function formatSummary(s: ChaosSummary): string {
       return `  ${r.label.padEnd(width)}  ${String(r.value).padStart(6)}  ${r.rule === 'zero' ? (bad ? 'MUST BE 0' : 'must be 0') : 'reported'}${r.note ? `  (${r.note})` : ''}`;
     }),
     '',
-    `relay job outcomes: ${Object.entries(s.relayOutcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `relay job outcomes: ${Object.entries(s.relayOutcomes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `dispatch (token received -> in Redis, bucket upper bounds): p50 <= ${ms(s.dispatch.p50Ms)}, p99 <= ${ms(s.dispatch.p99Ms)}, max <= ${ms(s.dispatch.maxMs)} (${s.dispatch.samples} samples)`,
     `longest heartbeat silence per token: max ${s.silence.longestMs} ms, p99 ${s.silence.p99Ms} ms over ${s.silence.tokens} tokens; ${s.silence.overBound} above interval + claim lease (${s.silence.boundMs} ms)`,
     ...s.silence.worst.map((w) => `  ${w}`),
-    `emulator: calls ${Object.entries(s.counters.calls).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `emulator: closes ${Object.entries(s.counters.closes).map(([k, v]) => `${k} ${v}`).join(', ')}; SendTask* on closed tasks ${s.counters.duplicateSendTask}; heartbeats ${s.counters.heartbeats}`,
+    `emulator: calls ${Object.entries(s.counters.calls)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `emulator: closes ${Object.entries(s.counters.closes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; SendTask* on closed tasks ${s.counters.duplicateSendTask}; heartbeats ${s.counters.heartbeats}`,
   ];
-  if (Object.keys(s.timeoutDetail).length) lines.push(`timeouts: ${Object.entries(s.timeoutDetail).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (Object.keys(s.timeoutDetail).length)
+    lines.push(
+      `timeouts: ${Object.entries(s.timeoutDetail)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   if (s.timeoutLines.length) lines.push('timed out (first 20):', ...s.timeoutLines.map((l) => `  ${l}`));
   if (s.secondResultLines.length) lines.push('second results (first 20):', ...s.secondResultLines.map((l) => `  ${l}`));
   if (s.lostDetail.length) lines.push('lost (first 50):', ...s.lostDetail.map((l) => `  ${l}`));

@@ -59,7 +59,13 @@ export class WorkloadDriver {
       inFlight++;
       const m = machineOf(this.machines, rec.input.kind);
       const p = this.sfn
-        .send(new StartExecutionCommand({ stateMachineArn: m.stateMachineArn, name: `${rec.input.kind}-${rec.index}`, input: JSON.stringify(rec.input) }))
+        .send(
+          new StartExecutionCommand({
+            stateMachineArn: m.stateMachineArn,
+            name: `${rec.input.kind}-${rec.index}`,
+            input: JSON.stringify(rec.input),
+          }),
+        )
         .then(
           (out) => {
             rec.arn = out.executionArn;

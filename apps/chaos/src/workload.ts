@@ -98,14 +98,18 @@ export function expectedOf(input: TaskInput): Expected {
     case 'fail':
       return { status: 'FAILED', error: 'ChaosDeclined', cause: `declined ${input.id}`, invocations: 1 };
     case 'exhaust':
-      return { status: 'FAILED', error: 'TransientGlitch', cause: `glitch ${input.id} attempt ${input.failTimes}`, invocations: input.failTimes! };
+      return {
+        status: 'FAILED',
+        error: 'TransientGlitch',
+        cause: `glitch ${input.id} attempt ${input.failTimes}`,
+        invocations: input.failTimes!,
+      };
     case 'retry':
       return { status: 'SUCCEEDED', invocations: input.failTimes! + 1 };
     default:
       return { status: 'SUCCEEDED', invocations: 1 };
   }
 }
-
 
 /**
  * What the consumer does with one job. `invocation` counts this job's runs (1-based), kept by the

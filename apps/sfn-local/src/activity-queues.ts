@@ -68,7 +68,10 @@ export class ActivityQueues {
     const task = q.shift();
     if (task) return replyJson(res, 200, this.handOut(task, workerName));
     if (q.polls.size >= MAX_PARKED_POLLS) {
-      throw new SfnError('ActivityWorkerLimitExceeded', `The maximum number of workers concurrently polling for activity tasks (${MAX_PARKED_POLLS}) has been reached for ${arn}`);
+      throw new SfnError(
+        'ActivityWorkerLimitExceeded',
+        `The maximum number of workers concurrently polling for activity tasks (${MAX_PARKED_POLLS}) has been reached for ${arn}`,
+      );
     }
     const ms = this.pollMs();
     const poll: Poll = { res, arn, workerName, done: false };

@@ -8,10 +8,8 @@ export interface Account {
 }
 
 export const activityArn = (a: Account, name: string) => `arn:aws:states:${a.region}:${a.accountId}:activity:${name}`;
-export const stateMachineArn = (a: Account, name: string) =>
-  `arn:aws:states:${a.region}:${a.accountId}:stateMachine:${name}`;
-export const executionArn = (a: Account, sm: string, name: string) =>
-  `arn:aws:states:${a.region}:${a.accountId}:execution:${sm}:${name}`;
+export const stateMachineArn = (a: Account, name: string) => `arn:aws:states:${a.region}:${a.accountId}:stateMachine:${name}`;
+export const executionArn = (a: Account, sm: string, name: string) => `arn:aws:states:${a.region}:${a.accountId}:execution:${sm}:${name}`;
 
 const ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):(activity|stateMachine|execution):([^:]+)(?::([^:]+))?$/;
 

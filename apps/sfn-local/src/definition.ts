@@ -87,7 +87,8 @@ export function parseDefinition(text: string): Definition {
   if (raw.QueryLanguage !== undefined && raw.QueryLanguage !== 'JSONPath') {
     p.add('/QueryLanguage', 'Only JSONPath is supported by sfn-local');
   }
-  if (raw.TimeoutSeconds !== undefined && !isPosInt(raw.TimeoutSeconds)) p.add('/TimeoutSeconds', 'TimeoutSeconds must be a positive integer');
+  if (raw.TimeoutSeconds !== undefined && !isPosInt(raw.TimeoutSeconds))
+    p.add('/TimeoutSeconds', 'TimeoutSeconds must be a positive integer');
   if (typeof raw.StartAt !== 'string') p.add('/StartAt', "Required field 'StartAt' must be a string");
   const states = new Map<string, State>();
   if (!isObj(raw.States) || Object.keys(raw.States).length === 0) {
@@ -103,7 +104,8 @@ export function parseDefinition(text: string): Definition {
   }
   for (const s of states.values()) {
     const targets = [s.next, ...(s.type === 'Task' ? s.catch.map((c) => c.next) : [])];
-    for (const t of targets) if (t !== undefined && !states.has(t)) p.add(`/States/${s.name}`, `MISSING_TRANSITION_TARGET: '${t}' is not a state`);
+    for (const t of targets)
+      if (t !== undefined && !states.has(t)) p.add(`/States/${s.name}`, `MISSING_TRANSITION_TARGET: '${t}' is not a state`);
   }
   if (p.list.length === 0) checkReachable(raw.StartAt as string, states, p);
   if (p.list.length) throw invalidDefinition(p.list.join('; '));
@@ -118,7 +120,8 @@ function parseState(name: string, s: unknown, p: Problems): State | undefined {
   if (typeof type !== 'string' || !FIELDS[type]) {
     return void p.add(`${at}/Type`, `State type '${String(type)}' is not supported by sfn-local (supported: Task, Pass, Succeed, Fail)`);
   }
-  for (const k of Object.keys(s)) if (!FIELDS[type].includes(k)) p.add(`${at}/${k}`, `Field '${k}' is not supported by sfn-local in a ${type} state`);
+  for (const k of Object.keys(s))
+    if (!FIELDS[type].includes(k)) p.add(`${at}/${k}`, `Field '${k}' is not supported by sfn-local in a ${type} state`);
   let next: string | undefined;
   if (type === 'Task' || type === 'Pass') {
     const hasNext = s.Next !== undefined;
@@ -134,14 +137,22 @@ function parseState(name: string, s: unknown, p: Problems): State | undefined {
       if (typeof s.Resource !== 'string' || !ACTIVITY.test(s.Resource)) {
         p.add(`${at}/Resource`, `Resource '${String(s.Resource)}' is not an activity ARN; sfn-local only runs activity tasks`);
       }
-      const t = s.TimeoutSeconds, h = s.HeartbeatSeconds;
+      const t = s.TimeoutSeconds,
+        h = s.HeartbeatSeconds;
       if (t !== undefined && !isPosInt(t)) p.add(`${at}/TimeoutSeconds`, 'TimeoutSeconds must be a positive integer');
       if (h !== undefined && !isPosInt(h)) p.add(`${at}/HeartbeatSeconds`, 'HeartbeatSeconds must be a positive integer');
-      if (isPosInt(h) && h >= (isPosInt(t) ? t : MAX_SECONDS)) p.add(`${at}/HeartbeatSeconds`, 'HeartbeatSeconds must be smaller than TimeoutSeconds');
+      if (isPosInt(h) && h >= (isPosInt(t) ? t : MAX_SECONDS))
+        p.add(`${at}/HeartbeatSeconds`, 'HeartbeatSeconds must be smaller than TimeoutSeconds');
       return {
-        type, name, next, resource: s.Resource as string,
-        timeoutSeconds: t as number | undefined, heartbeatSeconds: h as number | undefined,
-        retry: parseRetry(s.Retry, `${at}/Retry`, p), catch: parseCatch(s.Catch, `${at}/Catch`, p), resultPath: resultPath(),
+        type,
+        name,
+        next,
+        resource: s.Resource as string,
+        timeoutSeconds: t as number | undefined,
+        heartbeatSeconds: h as number | undefined,
+        retry: parseRetry(s.Retry, `${at}/Retry`, p),
+        catch: parseCatch(s.Catch, `${at}/Catch`, p),
+        resultPath: resultPath(),
       };
     }
     case 'Pass':
@@ -175,12 +186,17 @@ function parseRetry(v: unknown, at: string, p: Problems): Retrier[] {
   return v.map((r, i) => {
     const w = `${at}/${i}`;
     if (!isObj(r)) return void p.add(w, 'A retrier must be an object') as never;
-    for (const k of Object.keys(r)) if (!RETRY_FIELDS.includes(k)) p.add(`${w}/${k}`, `Field '${k}' is not supported by sfn-local in a retrier`);
-    if (r.IntervalSeconds !== undefined && !isPosInt(r.IntervalSeconds)) p.add(`${w}/IntervalSeconds`, 'IntervalSeconds must be a positive integer');
+    for (const k of Object.keys(r))
+      if (!RETRY_FIELDS.includes(k)) p.add(`${w}/${k}`, `Field '${k}' is not supported by sfn-local in a retrier`);
+    if (r.IntervalSeconds !== undefined && !isPosInt(r.IntervalSeconds))
+      p.add(`${w}/IntervalSeconds`, 'IntervalSeconds must be a positive integer');
     if (r.MaxAttempts !== undefined && !isPosInt(r.MaxAttempts, 0)) p.add(`${w}/MaxAttempts`, 'MaxAttempts must be a non-negative integer');
-    if (r.BackoffRate !== undefined && !(typeof r.BackoffRate === 'number' && r.BackoffRate >= 1)) p.add(`${w}/BackoffRate`, 'BackoffRate must be a number >= 1.0');
-    if (r.MaxDelaySeconds !== undefined && !isPosInt(r.MaxDelaySeconds)) p.add(`${w}/MaxDelaySeconds`, 'MaxDelaySeconds must be a positive integer');
-    if (r.JitterStrategy !== undefined && r.JitterStrategy !== 'FULL' && r.JitterStrategy !== 'NONE') p.add(`${w}/JitterStrategy`, 'JitterStrategy must be FULL or NONE');
+    if (r.BackoffRate !== undefined && !(typeof r.BackoffRate === 'number' && r.BackoffRate >= 1))
+      p.add(`${w}/BackoffRate`, 'BackoffRate must be a number >= 1.0');
+    if (r.MaxDelaySeconds !== undefined && !isPosInt(r.MaxDelaySeconds))
+      p.add(`${w}/MaxDelaySeconds`, 'MaxDelaySeconds must be a positive integer');
+    if (r.JitterStrategy !== undefined && r.JitterStrategy !== 'FULL' && r.JitterStrategy !== 'NONE')
+      p.add(`${w}/JitterStrategy`, 'JitterStrategy must be FULL or NONE');
     return {
       errorEquals: parseErrorEquals(r.ErrorEquals, w, p, i === v.length - 1),
       intervalSeconds: (r.IntervalSeconds as number) ?? 1,
@@ -201,7 +217,8 @@ function parseCatch(v: unknown, at: string, p: Problems): Catcher[] {
   return v.map((c, i) => {
     const w = `${at}/${i}`;
     if (!isObj(c)) return void p.add(w, 'A catcher must be an object') as never;
-    for (const k of Object.keys(c)) if (!CATCH_FIELDS.includes(k)) p.add(`${w}/${k}`, `Field '${k}' is not supported by sfn-local in a catcher`);
+    for (const k of Object.keys(c))
+      if (!CATCH_FIELDS.includes(k)) p.add(`${w}/${k}`, `Field '${k}' is not supported by sfn-local in a catcher`);
     if (typeof c.Next !== 'string') p.add(`${w}/Next`, "A catcher needs a 'Next' string");
     return {
       errorEquals: parseErrorEquals(c.ErrorEquals, w, p, i === v.length - 1),
@@ -219,7 +236,8 @@ function checkReachable(start: string, states: Map<string, State>, p: Problems):
     const targets = [s.next, ...(s.type === 'Task' ? s.catch.map((c) => c.next) : [])];
     for (const t of targets) if (t !== undefined && !seen.has(t)) (seen.add(t), todo.push(t));
   }
-  for (const name of states.keys()) if (!seen.has(name)) p.add(`/States/${name}`, `MISSING_TRANSITION_TARGET: State '${name}' is not reachable`);
+  for (const name of states.keys())
+    if (!seen.has(name)) p.add(`/States/${name}`, `MISSING_TRANSITION_TARGET: State '${name}' is not reachable`);
 }
 
 /** Does an error name match a retrier's or catcher's ErrorEquals? */

@@ -60,7 +60,11 @@ export class Emulator {
     this.account = { region: opts.region, accountId: opts.accountId };
     this.pollSeconds = opts.pollSeconds;
     this.queues = new ActivityQueues(this.counters, this.tasks.handOut, () => this.pollSeconds * 1000);
-    this.interpreter = new Interpreter(this.tasks, (arn) => this.activities.has(arn), (e) => this.onEnd(e));
+    this.interpreter = new Interpreter(
+      this.tasks,
+      (arn) => this.activities.has(arn),
+      (e) => this.onEnd(e),
+    );
     this.tasks.queues = this.queues;
     this.tasks.listener = this.interpreter;
   }

@@ -29,7 +29,5 @@ export const constraint = (field: string, value: unknown, rule: string) =>
 export const invalidArn = (message: string) => new SfnError('InvalidArn', `Invalid Arn: '${message}'`);
 export const invalidToken = (message = 'Invalid Token') => new SfnError('InvalidToken', message);
 export const invalidName = (message: string) => new SfnError('InvalidName', `Invalid Name: '${message}'`);
-export const invalidDefinition = (message: string) =>
-  new SfnError('InvalidDefinition', `Invalid State Machine Definition: '${message}'`);
-export const unknownOperation = (action: string) =>
-  new SfnError('UnknownOperationException', `Unknown operation ${action}`);
+export const invalidDefinition = (message: string) => new SfnError('InvalidDefinition', `Invalid State Machine Definition: '${message}'`);
+export const unknownOperation = (action: string) => new SfnError('UnknownOperationException', `Unknown operation ${action}`);

@@ -24,11 +24,20 @@ export function startExecution(emu: Emulator, body: Body) {
   const existing = emu.executions.get(arn);
   if (existing) {
     // AWS: idempotent for a RUNNING execution started with the same input.
-    if (existing.status === 'RUNNING' && existing.input === input) return { executionArn: arn, startDate: epochSeconds(existing.startDate) };
+    if (existing.status === 'RUNNING' && existing.input === input)
+      return { executionArn: arn, startDate: epochSeconds(existing.startDate) };
     throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
   }
   const exec: Execution = {
-    arn, name, stateMachine: sm, status: 'RUNNING', input, startDate: Date.now(), history: [], tasks: [], retries: [],
+    arn,
+    name,
+    stateMachine: sm,
+    status: 'RUNNING',
+    input,
+    startDate: Date.now(),
+    history: [],
+    tasks: [],
+    retries: [],
   };
   emu.executions.set(arn, exec);
   sm.executions.add(exec);
@@ -48,11 +57,18 @@ export function findExecution(emu: Emulator, body: Body): Execution {
 export function describeExecution(emu: Emulator, body: Body) {
   const e = findExecution(emu, body);
   return {
-    executionArn: e.arn, stateMachineArn: e.stateMachine.arn, name: e.name, status: e.status,
-    startDate: epochSeconds(e.startDate), stopDate: epochSeconds(e.stopDate),
-    input: e.input, inputDetails: { included: true },
-    output: e.output, outputDetails: e.output === undefined ? undefined : { included: true },
-    error: e.error, cause: e.cause,
+    executionArn: e.arn,
+    stateMachineArn: e.stateMachine.arn,
+    name: e.name,
+    status: e.status,
+    startDate: epochSeconds(e.startDate),
+    stopDate: epochSeconds(e.stopDate),
+    input: e.input,
+    inputDetails: { included: true },
+    output: e.output,
+    outputDetails: e.output === undefined ? undefined : { included: true },
+    error: e.error,
+    cause: e.cause,
   };
 }
 
@@ -70,7 +86,10 @@ export function listExecutions(emu: Emulator, body: Body) {
   requireArn(smArn, 'stateMachine');
   const status = body.statusFilter;
   if (status !== undefined && !STATUSES.includes(status as ExecutionStatus)) {
-    throw new SfnError('ValidationException', `1 validation error detected: Value '${String(status)}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${STATUSES.join(', ')}]`);
+    throw new SfnError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(status)}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${STATUSES.join(', ')}]`,
+    );
   }
   const sm = emu.stateMachines.get(smArn);
   if (!sm) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${smArn}'`);
@@ -78,8 +97,12 @@ export function listExecutions(emu: Emulator, body: Body) {
   const { page, nextToken } = paginate(body, 'executions', all);
   return {
     executions: page.map((e) => ({
-      executionArn: e.arn, stateMachineArn: sm.arn, name: e.name, status: e.status,
-      startDate: epochSeconds(e.startDate), stopDate: epochSeconds(e.stopDate),
+      executionArn: e.arn,
+      stateMachineArn: sm.arn,
+      name: e.name,
+      status: e.status,
+      startDate: epochSeconds(e.startDate),
+      stopDate: epochSeconds(e.stopDate),
     })),
     nextToken,
   };

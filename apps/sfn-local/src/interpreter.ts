@@ -21,7 +21,10 @@ export class Interpreter implements TaskListener {
     const def = exec.stateMachine.definition;
     addEvent(exec, 'ExecutionStarted', { input: exec.input, roleArn: exec.stateMachine.roleArn }, exec.startDate);
     if (def.timeoutSeconds && def.timeoutSeconds * 1000 <= MAX_TIMER_MS) {
-      exec.timeoutTimer = setTimeout(() => this.end(exec, 'TIMED_OUT', 'ExecutionTimedOut', { error: 'States.Timeout' }), def.timeoutSeconds * 1000);
+      exec.timeoutTimer = setTimeout(
+        () => this.end(exec, 'TIMED_OUT', 'ExecutionTimedOut', { error: 'States.Timeout' }),
+        def.timeoutSeconds * 1000,
+      );
     }
     this.enter(exec, def.startAt, exec.input);
   }
@@ -43,7 +46,10 @@ export class Interpreter implements TaskListener {
           return this.schedule(exec, state, input);
         case 'Pass': {
           const out = this.withResultPath(exec, () =>
-            state.result ? applyResultPath(state.resultPath, input, JSON.stringify(state.result.value)) : applyResultPath(state.resultPath, input, input));
+            state.result
+              ? applyResultPath(state.resultPath, input, JSON.stringify(state.result.value))
+              : applyResultPath(state.resultPath, input, input),
+          );
           if (out === undefined) return;
           addEvent(exec, 'PassStateExited', { name, output: out });
           if (!state.next) return this.succeed(exec, out);
@@ -67,7 +73,10 @@ export class Interpreter implements TaskListener {
       return this.end(exec, 'FAILED', 'ExecutionFailed', { error: 'States.Runtime', cause });
     }
     addEvent(exec, 'ActivityScheduled', {
-      resource: state.resource, input, timeoutInSeconds: state.timeoutSeconds, heartbeatInSeconds: state.heartbeatSeconds,
+      resource: state.resource,
+      input,
+      timeoutInSeconds: state.timeoutSeconds,
+      heartbeatInSeconds: state.heartbeatSeconds,
     });
     this.tasks.schedule(exec, state, input);
   }
@@ -112,10 +121,13 @@ export class Interpreter implements TaskListener {
         let delay = r.intervalSeconds * r.backoffRate ** attempt;
         if (r.maxDelaySeconds !== undefined) delay = Math.min(delay, r.maxDelaySeconds);
         if (r.jitter === 'FULL') delay = Math.random() * delay;
-        exec.retryTimer = setTimeout(() => {
-          exec.retryTimer = undefined;
-          if (exec.status === 'RUNNING') this.schedule(exec, state, task.input);
-        }, Math.min(delay * 1000, MAX_TIMER_MS));
+        exec.retryTimer = setTimeout(
+          () => {
+            exec.retryTimer = undefined;
+            if (exec.status === 'RUNNING') this.schedule(exec, state, task.input);
+          },
+          Math.min(delay * 1000, MAX_TIMER_MS),
+        );
         return;
       }
     }

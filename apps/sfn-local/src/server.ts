@@ -42,7 +42,8 @@ export function createSfnServer(emu: Emulator, log: (msg: string) => void): Serv
 function aws(emu: Emulator, req: IncomingMessage, res: ServerResponse, data: string, log: (m: string) => void): void {
   const target = req.headers['x-amz-target'];
   // An action only counts with the service prefix; anything else is an unknown operation.
-  const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : `(${String(target ?? 'none')})`;
+  const action =
+    typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : `(${String(target ?? 'none')})`;
   emu.counters.call(action);
   if (!emu.faults.active) return run(emu, action, data, res, log);
   const d = emu.faults.decide(action, (kind) => emu.counters.fault(kind));
@@ -77,7 +78,8 @@ function run(emu: Emulator, action: string, data: string, res: ServerResponse, l
     } catch {
       throw new SfnError('SerializationException', 'Request body is not valid JSON');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SfnError('SerializationException', 'Request body must be a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new SfnError('SerializationException', 'Request body must be a JSON object');
     const out = fn(emu, body, res);
     if (out !== undefined) replyJson(res, 200, JSON.stringify(out));
   } catch (e) {

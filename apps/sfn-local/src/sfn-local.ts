@@ -30,7 +30,10 @@ export class SfnLocal {
   readonly region: string;
   readonly accountId: string;
 
-  constructor(private readonly emu: Emulator, private readonly server: Server) {
+  constructor(
+    private readonly emu: Emulator,
+    private readonly server: Server,
+  ) {
     const addr = server.address() as AddressInfo;
     this.port = addr.port;
     this.host = addr.address;

@@ -44,8 +44,14 @@ function find(emu: Emulator, body: Body) {
 export function describeStateMachine(emu: Emulator, body: Body) {
   const sm = find(emu, body);
   return {
-    stateMachineArn: sm.arn, name: sm.name, status: 'ACTIVE', definition: sm.definitionText, roleArn: sm.roleArn,
-    type: sm.type, creationDate: epochSeconds(sm.creationDate), loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+    stateMachineArn: sm.arn,
+    name: sm.name,
+    status: 'ACTIVE',
+    definition: sm.definitionText,
+    roleArn: sm.roleArn,
+    type: sm.type,
+    creationDate: epochSeconds(sm.creationDate),
+    loggingConfiguration: { level: 'OFF', includeExecutionData: false },
   };
 }
 

@@ -45,7 +45,10 @@ const record = (t: Task): TaskRecord => ({
   closeReason: t.closeReason,
   lastHeartbeatAt: t.lastHeartbeatAt,
   heartbeatSeconds: t.state.heartbeatSeconds,
-  maxSilenceMs: t.handedOutAt === undefined ? undefined : Math.max(t.maxSilenceMs ?? 0, t.status === 'started' ? Date.now() - (t.lastHeartbeatAt ?? t.handedOutAt) : 0),
+  maxSilenceMs:
+    t.handedOutAt === undefined
+      ? undefined
+      : Math.max(t.maxSilenceMs ?? 0, t.status === 'started' ? Date.now() - (t.lastHeartbeatAt ?? t.handedOutAt) : 0),
   secondResults: t.secondResults ?? 0,
   secondResultAt: t.secondResultAt ? [...t.secondResultAt] : undefined,
 });

@@ -37,7 +37,13 @@ export class Tasks {
 
   schedule(execution: Execution, state: TaskState, input: string): Task {
     const task: Task = {
-      id: this.nextId++, activityArn: state.resource, execution, state, input, status: 'pending', scheduledAt: Date.now(),
+      id: this.nextId++,
+      activityArn: state.resource,
+      execution,
+      state,
+      input,
+      status: 'pending',
+      scheduledAt: Date.now(),
     };
     execution.task = task;
     execution.tasks.push(task);

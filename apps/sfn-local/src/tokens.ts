@@ -73,7 +73,9 @@ export class TokenCodec {
   }
 
   private mac(b: Buffer): Buffer {
-    return createHmac('sha256', this.secret).update(b.subarray(0, RAW - MAC)).digest();
+    return createHmac('sha256', this.secret)
+      .update(b.subarray(0, RAW - MAC))
+      .digest();
   }
 }
 

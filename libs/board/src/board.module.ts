@@ -19,9 +19,7 @@ export class BoardModule {
   static forRoot(config: BridgeConfig): DynamicModule {
     if (!config.board.enabled) return { module: BoardModule };
     const { user, password, basePath } = config.board;
-    const middleware = password
-      ? basicAuth({ users: { [user]: password }, challenge: true, realm: 'sfn-bullmq-bridge' })
-      : undefined;
+    const middleware = password ? basicAuth({ users: { [user]: password }, challenge: true, realm: 'sfn-bullmq-bridge' }) : undefined;
     return {
       module: BoardModule,
       imports: [

@@ -39,7 +39,10 @@ describe('IncidentLog', () => {
     log.success();
     expect(lines.filter((l) => l.startsWith('log'))).toEqual([]);
     jest.advanceTimersByTime(0);
-    expect(lines).toEqual(['warn Polling b1 failed: ECONNREFUSED', 'log Polling b1 recovered: 2 × ECONNREFUSED over 9 s, none in the last 10 s']);
+    expect(lines).toEqual([
+      'warn Polling b1 failed: ECONNREFUSED',
+      'log Polling b1 recovered: 2 × ECONNREFUSED over 9 s, none in the last 10 s',
+    ]);
     expect(log.open).toBe(false);
   });
 

@@ -74,7 +74,14 @@ export class IncidentLog {
     if (!cur) {
       const summaryTimer = setInterval(() => this.summarize(), this.summaryEveryMs);
       summaryTimer.unref?.();
-      this.current = { startedAt: now, lastFailureAt: now, lastDetail: detail, total: new Map([[cause, 1]]), sinceSummary: 1, summaryTimer };
+      this.current = {
+        startedAt: now,
+        lastFailureAt: now,
+        lastDetail: detail,
+        total: new Map([[cause, 1]]),
+        sinceSummary: 1,
+        summaryTimer,
+      };
       this.logger.warn(`${this.what} failed: ${detail}`);
       return;
     }
@@ -129,7 +136,9 @@ export class IncidentLog {
   private end(cur: Open, now: number): void {
     this.clear(cur);
     const seconds = Math.round((cur.lastFailureAt - cur.startedAt) / 100) / 10;
-    this.logger.log(`${this.what} recovered: ${this.counts(cur)} over ${seconds} s, none in the last ${Math.round((now - cur.lastFailureAt) / 1000)} s`);
+    this.logger.log(
+      `${this.what} recovered: ${this.counts(cur)} over ${seconds} s, none in the last ${Math.round((now - cur.lastFailureAt) / 1000)} s`,
+    );
   }
 
   private counts(cur: Open): string {

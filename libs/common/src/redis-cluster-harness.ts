@@ -46,17 +46,49 @@ export class RedisClusterHarness {
         // The bus port is port + 10000 unless cluster-port is set: set it, to a port known free.
         const [port, busPort] = [await spareLoopbackPort(), await spareLoopbackPort()];
         nodes.push(
-          new RedisNodeProcess(port, [
-            '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--protected-mode', 'no',
-            '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-            '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--dir', dir, '--save', '', '--appendonly', 'no',
-          ], `cluster node ${port}`),
+          new RedisNodeProcess(
+            port,
+            [
+              '--port',
+              String(port),
+              '--cluster-port',
+              String(busPort),
+              '--bind',
+              '127.0.0.1',
+              '--protected-mode',
+              'no',
+              '--cluster-enabled',
+              'yes',
+              '--cluster-config-file',
+              join(dir, `nodes-${port}.conf`),
+              '--cluster-node-timeout',
+              String(NODE_TIMEOUT_MS),
+              '--dir',
+              dir,
+              '--save',
+              '',
+              '--appendonly',
+              'no',
+            ],
+            `cluster node ${port}`,
+          ),
         );
       }
       await Promise.all(nodes.map((n) => n.start()));
-      await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(size.replicasEach), '--cluster-yes'], {
-        timeout: 60_000,
-      });
+      await run(
+        'redis-cli',
+        [
+          '--cluster',
+          'create',
+          ...nodes.map((n) => `127.0.0.1:${n.port}`),
+          '--cluster-replicas',
+          String(size.replicasEach),
+          '--cluster-yes',
+        ],
+        {
+          timeout: 60_000,
+        },
+      );
       await harness.waitHealthy();
     } catch (err) {
       await harness.stop();
@@ -115,17 +147,21 @@ export class RedisClusterHarness {
 
   /** Every live node reports `cluster_state:ok`, and every live replica is in sync with its primary. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
-    await until('every live cluster node to report cluster_state:ok and every replica link up', async () => {
-      for (const n of this.nodes.filter((x) => x.running)) {
-        if (!String(await n.command('CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
-        const replication = await n.info('replication');
-        if (replication.role === 'slave' && replication.master_link_status !== 'up') return false;
-        // Its view settled too: no live primary without slots (one demoted a moment ago).
-        const live = new Set(this.nodes.filter((x) => x.running).map((x) => x.port));
-        if ((await this.topology(n)).some((r) => live.has(r.port) && r.role === 'master' && r.slots.length === 0)) return false;
-      }
-      return true;
-    }, timeoutMs);
+    await until(
+      'every live cluster node to report cluster_state:ok and every replica link up',
+      async () => {
+        for (const n of this.nodes.filter((x) => x.running)) {
+          if (!String(await n.command('CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
+          const replication = await n.info('replication');
+          if (replication.role === 'slave' && replication.master_link_status !== 'up') return false;
+          // Its view settled too: no live primary without slots (one demoted a moment ago).
+          const live = new Set(this.nodes.filter((x) => x.running).map((x) => x.port));
+          if ((await this.topology(n)).some((r) => live.has(r.port) && r.role === 'master' && r.slots.length === 0)) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+    );
   }
 
   /** Kills every node and deletes their files. */
@@ -163,4 +199,3 @@ function inRange(range: string, slot: number): boolean {
   const [from, to = from] = range.split('-').map(Number);
   return slot >= from && slot <= to;
 }
-

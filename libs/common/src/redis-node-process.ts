@@ -73,12 +73,23 @@ export class RedisNodeProcess {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     child.once('exit', () => LIVE.delete(child));
-    await until(`${this.label} to answer PING\n${this.output}`, async () => this.running && (await this.command('PING')) === 'PONG', 15_000);
+    await until(
+      `${this.label} to answer PING\n${this.output}`,
+      async () => this.running && (await this.command('PING')) === 'PONG',
+      15_000,
+    );
   }
 
   /** One command over a fresh connection (no retries: a dead node fails at once). */
   async command(...args: (string | number)[]): Promise<unknown> {
-    const client = new IORedis({ host: '127.0.0.1', port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const client = new IORedis({
+      host: '127.0.0.1',
+      port: this.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();

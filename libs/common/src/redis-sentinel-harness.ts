@@ -48,7 +48,11 @@ export class RedisSentinelHarness {
       dataNodes.push(new RedisNodeProcess(primaryPort, ['--port', String(primaryPort), ...base], `primary ${primaryPort}`));
       const replicaPort = await spareLoopbackPort();
       dataNodes.push(
-        new RedisNodeProcess(replicaPort, ['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(primaryPort), ...base], `replica ${replicaPort}`),
+        new RedisNodeProcess(
+          replicaPort,
+          ['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(primaryPort), ...base],
+          `replica ${replicaPort}`,
+        ),
       );
       await Promise.all(dataNodes.map((n) => n.start()));
       for (let i = 0; i < 3; i++) {
@@ -93,7 +97,9 @@ export class RedisSentinelHarness {
 
   /** The data node every Sentinel names as primary now. */
   async primary(): Promise<RedisNodeProcess> {
-    const [, port] = (await this.sentinels.find((s) => s.running)!.command('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME)) as string[];
+    const [, port] = (await this.sentinels
+      .find((s) => s.running)!
+      .command('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME)) as string[];
     return this.byPort(Number(port));
   }
 
@@ -112,7 +118,11 @@ export class RedisSentinelHarness {
     const next = this.dataNodes.find((n) => n !== old && n.running);
     if (!next) throw new Error('no live replica to fail over to');
     // A primary demoted by an earlier failover may still be joining as replica (Sentinel demotes ~10 s after).
-    await until(`replica ${next.port} to replicate ${old.port}`, async () => (await next.info('replication')).master_link_status === 'up', 30_000);
+    await until(
+      `replica ${next.port} to replicate ${old.port}`,
+      async () => (await next.info('replication')).master_link_status === 'up',
+      30_000,
+    );
     await old.command('CLIENT', 'PAUSE', PAUSE_MS, 'WRITE');
     await until(`replica ${next.port} to catch up with ${old.port}`, async () => {
       const [p, r] = [await old.info('replication'), await next.info('replication')];
@@ -136,16 +146,20 @@ export class RedisSentinelHarness {
    */
   private async waitSettled(primaryPort: number, replicasInSync = false): Promise<void> {
     const others = replicasInSync ? this.dataNodes.filter((n) => n.port !== primaryPort && n.running) : [];
-    await until(`every Sentinel to name ${primaryPort} as primary and to know each other`, async () => {
-      for (const s of this.sentinels) {
-        const [, port] = (await s.command('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME)) as string[];
-        if (Number(port) !== primaryPort) return false;
-        if (((await s.command('SENTINEL', 'SENTINELS', SENTINEL_MASTER_NAME)) as unknown[]).length < 2) return false;
-      }
-      if ((await this.byPort(primaryPort).info('replication')).role !== 'master') return false;
-      for (const r of others) if ((await r.info('replication')).master_link_status !== 'up') return false;
-      return true;
-    }, 40_000);
+    await until(
+      `every Sentinel to name ${primaryPort} as primary and to know each other`,
+      async () => {
+        for (const s of this.sentinels) {
+          const [, port] = (await s.command('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME)) as string[];
+          if (Number(port) !== primaryPort) return false;
+          if (((await s.command('SENTINEL', 'SENTINELS', SENTINEL_MASTER_NAME)) as unknown[]).length < 2) return false;
+        }
+        if ((await this.byPort(primaryPort).info('replication')).role !== 'master') return false;
+        for (const r of others) if ((await r.info('replication')).master_link_status !== 'up') return false;
+        return true;
+      },
+      40_000,
+    );
   }
 
   private byPort(port: number): RedisNodeProcess {

@@ -35,12 +35,8 @@ export const backoffSchema = z.strictObject({
 });
 
 export const jobOptionsSchema = z.strictObject({
-  priority: int(0, BULLMQ_MAX_PRIORITY)
-    .optional()
-    .describe(`BullMQ priority, 0 (none) or 1 (highest) .. ${BULLMQ_MAX_PRIORITY}.`),
-  removeOnComplete: keepSchema
-    .optional()
-    .describe('BullMQ `removeOnComplete`: `true`, `false` or how many completed jobs to keep.'),
+  priority: int(0, BULLMQ_MAX_PRIORITY).optional().describe(`BullMQ priority, 0 (none) or 1 (highest) .. ${BULLMQ_MAX_PRIORITY}.`),
+  removeOnComplete: keepSchema.optional().describe('BullMQ `removeOnComplete`: `true`, `false` or how many completed jobs to keep.'),
   removeOnFail: keepSchema.optional().describe('BullMQ `removeOnFail`: `true`, `false` or how many failed jobs to keep.'),
 });
 
@@ -55,14 +51,10 @@ export const bindingSchema = z.strictObject({
   activityArn: activityArnSchema.describe(
     'Activity to poll: `arn:aws:states:<region>:<account>:activity:<name>` (1..256 characters; name 1..80 of `A-Z a-z 0-9 _ -`). One binding per ARN.',
   ),
-  queue: queueNameSchema.describe('BullMQ queue the consumers listen on (no `:`). Several bindings may share a queue; not the relay queue.'),
-  jobName: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('BullMQ job name of the tasks.')
-    .meta(label('the activity name')),
+  queue: queueNameSchema.describe(
+    'BullMQ queue the consumers listen on (no `:`). Several bindings may share a queue; not the relay queue.',
+  ),
+  jobName: z.string().min(1).max(200).optional().describe('BullMQ job name of the tasks.').meta(label('the activity name')),
   pollers: z
     .union([int(1, 1000), pollerRangeSchema], { error: 'must be an integer 1..1000 or { min, max }' })
     .default(4)
@@ -78,7 +70,7 @@ export const bindingSchema = z.strictObject({
   backoff: backoffSchema.optional().describe('BullMQ backoff between attempts: `{ type, delay }`.').meta(label('none (immediate retry)')),
   heartbeatSeconds: int(1, 86400)
     .optional()
-    .describe('Interval (s) of the bridge\'s heartbeats while the task waits or runs; below the Task state\'s `HeartbeatSeconds`.')
+    .describe("Interval (s) of the bridge's heartbeats while the task waits or runs; below the Task state's `HeartbeatSeconds`.")
     .meta(label('`HEARTBEAT_DEFAULT_SECONDS`')),
   jobOptions: jobOptionsSchema.default({}).describe('Other BullMQ job options.'),
 });

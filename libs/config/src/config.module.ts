@@ -15,9 +15,7 @@ export class ConfigModule {
     return {
       module: ConfigModule,
       global: true,
-      providers: [
-        config ? { provide: BRIDGE_CONFIG, useValue: config } : { provide: BRIDGE_CONFIG, useFactory: () => loadConfig() },
-      ],
+      providers: [config ? { provide: BRIDGE_CONFIG, useValue: config } : { provide: BRIDGE_CONFIG, useFactory: () => loadConfig() }],
       exports: [BRIDGE_CONFIG],
     };
   }

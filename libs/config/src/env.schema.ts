@@ -89,17 +89,33 @@ export const envSchema = z.object({
     .trim()
     .min(1)
     .default('bull')
-    .describe('BullMQ key prefix; must match the prefix your consumers use. With `REDIS_CLUSTER_NODES` it must hold a hash tag, e.g. `{bridge}`, so every key of the bridge hashes to one slot.'),
+    .describe(
+      'BullMQ key prefix; must match the prefix your consumers use. With `REDIS_CLUSTER_NODES` it must hold a hash tag, e.g. `{bridge}`, so every key of the bridge hashes to one slot.',
+    ),
   REDIS_CLUSTER_NODES: envHostPortList()
     .optional()
-    .describe('Redis Cluster mode (e.g. ElastiCache cluster mode): seed nodes `host:port,host:port,...` (the configuration endpoint alone is enough); the rest is discovered. Instead of `REDIS_URL`.')
+    .describe(
+      'Redis Cluster mode (e.g. ElastiCache cluster mode): seed nodes `host:port,host:port,...` (the configuration endpoint alone is enough); the rest is discovered. Instead of `REDIS_URL`.',
+    )
     .meta(meta({ defaultLabel: 'unset (no cluster)', typeLabel: 'host:port list' })),
   REDIS_SENTINELS: envHostPortList()
     .optional()
-    .describe('Sentinel mode: the Sentinels `host:port,host:port,...`; the bridge follows the primary they name. Needs `REDIS_SENTINEL_NAME`. Instead of `REDIS_URL`.')
+    .describe(
+      'Sentinel mode: the Sentinels `host:port,host:port,...`; the bridge follows the primary they name. Needs `REDIS_SENTINEL_NAME`. Instead of `REDIS_URL`.',
+    )
     .meta(meta({ defaultLabel: 'unset (no Sentinel)', typeLabel: 'host:port list' })),
-  REDIS_SENTINEL_NAME: z.string().trim().min(1).optional().describe('Sentinel mode: the master group name (`sentinel monitor <name> ...`).'),
-  REDIS_USERNAME: z.string().trim().min(1).optional().describe('Cluster and Sentinel modes: ACL user of the Redis data nodes (with `REDIS_URL`, put credentials in the URL).'),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('Sentinel mode: the master group name (`sentinel monitor <name> ...`).'),
+  REDIS_USERNAME: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('Cluster and Sentinel modes: ACL user of the Redis data nodes (with `REDIS_URL`, put credentials in the URL).'),
   REDIS_PASSWORD: z
     .string()
     .min(1)
@@ -108,7 +124,9 @@ export const envSchema = z.object({
     .meta(meta({ defaultLabel: 'unset (no AUTH)', secret: true })),
   REDIS_TLS: envBool()
     .default(false)
-    .describe('Cluster and Sentinel modes: TLS to the Redis data nodes (with `REDIS_URL`, use `rediss://`). A private CA: `NODE_EXTRA_CA_CERTS=/path/ca.pem`.'),
+    .describe(
+      'Cluster and Sentinel modes: TLS to the Redis data nodes (with `REDIS_URL`, use `rediss://`). A private CA: `NODE_EXTRA_CA_CERTS=/path/ca.pem`.',
+    ),
   REDIS_SENTINEL_USERNAME: z.string().trim().min(1).optional().describe('Sentinel mode: ACL user of the Sentinels themselves.'),
   REDIS_SENTINEL_PASSWORD: z
     .string()
@@ -123,7 +141,9 @@ export const envSchema = z.object({
   AWS_DEFAULT_REGION: REGION.optional().describe('Used when `AWS_REGION` is unset.'),
   AWS_ENDPOINT_URL_SFN: urlWithProtocols(['http:', 'https:'], 'not an http:// or https:// URL')
     .optional()
-    .describe('Step Functions endpoint override (e.g. the local emulator). Read by the AWS SDK itself; shown here for logs and /health/ready.')
+    .describe(
+      'Step Functions endpoint override (e.g. the local emulator). Read by the AWS SDK itself; shown here for logs and /health/ready.',
+    )
     .meta(meta({ defaultLabel: 'AWS endpoint of the region', redactUrl: true })),
   WORKER_NAME: z
     .string()
@@ -140,18 +160,29 @@ export const envSchema = z.object({
     .optional()
     .describe('Path of the bindings file, YAML or JSON (by extension, else by content). Relative paths resolve from the working directory.')
     .meta(meta({ defaultLabel: 'required unless `BRIDGE_BINDINGS` is set' })),
-  BRIDGE_BINDINGS: z
-    .string()
-    .optional()
-    .describe('The bindings document inline (YAML or JSON), used only when `BRIDGE_CONFIG` is unset.'),
-  RELAY_CONCURRENCY: envInt(1, 1000).default(32).describe('Relay jobs processed at once per bridge process (SendTaskSuccess/Failure calls in flight).'),
+  BRIDGE_BINDINGS: z.string().optional().describe('The bindings document inline (YAML or JSON), used only when `BRIDGE_CONFIG` is unset.'),
+  RELAY_CONCURRENCY: envInt(1, 1000)
+    .default(32)
+    .describe('Relay jobs processed at once per bridge process (SendTaskSuccess/Failure calls in flight).'),
   RELAY_ATTEMPTS: envInt(1, 1000).default(10).describe('Attempts of a relay job on transient AWS errors before it is given up.'),
-  RELAY_BACKOFF_MS: envInt(0).default(1000).describe('Base delay (ms) of the relay\'s exponential backoff.'),
-  HEARTBEAT_DEFAULT_SECONDS: envInt(1, 86400).default(20).describe('Heartbeat interval (s) of a binding without `heartbeatSeconds`. Keep it below the Task state\'s `HeartbeatSeconds`.'),
-  HEARTBEAT_RATE_PER_SECOND: envInt(1, 10000).default(100).describe('Global budget of SendTaskHeartbeat calls per second, shared by all replicas.'),
-  HEARTBEAT_PROGRESS_MIN_INTERVAL_MS: envInt(0).default(5000).describe('Minimum time (ms) between two heartbeats caused by a consumer\'s `job.updateProgress()` for one task.'),
-  ENQUEUE_RETRY_FOR_MS: envInt(0).default(30000).describe('How long (ms) enqueueing a received task is retried (e.g. Redis down) before SendTaskFailure `Bridge.EnqueueFailed`.'),
-  SHUTDOWN_DRAIN_TIMEOUT_MS: envInt(0).default(70000).describe('On SIGTERM, how long (ms) to wait for parked polls (up to 60 s each) to return and be enqueued. Set the orchestrator\'s grace period above it.'),
+  RELAY_BACKOFF_MS: envInt(0).default(1000).describe("Base delay (ms) of the relay's exponential backoff."),
+  HEARTBEAT_DEFAULT_SECONDS: envInt(1, 86400)
+    .default(20)
+    .describe("Heartbeat interval (s) of a binding without `heartbeatSeconds`. Keep it below the Task state's `HeartbeatSeconds`."),
+  HEARTBEAT_RATE_PER_SECOND: envInt(1, 10000)
+    .default(100)
+    .describe('Global budget of SendTaskHeartbeat calls per second, shared by all replicas.'),
+  HEARTBEAT_PROGRESS_MIN_INTERVAL_MS: envInt(0)
+    .default(5000)
+    .describe("Minimum time (ms) between two heartbeats caused by a consumer's `job.updateProgress()` for one task."),
+  ENQUEUE_RETRY_FOR_MS: envInt(0)
+    .default(30000)
+    .describe('How long (ms) enqueueing a received task is retried (e.g. Redis down) before SendTaskFailure `Bridge.EnqueueFailed`.'),
+  SHUTDOWN_DRAIN_TIMEOUT_MS: envInt(0)
+    .default(70000)
+    .describe(
+      "On SIGTERM, how long (ms) to wait for parked polls (up to 60 s each) to return and be enqueued. Set the orchestrator's grace period above it.",
+    ),
   BULL_BOARD_ENABLED: envBool().default(true).describe('Serve Bull Board (every binding queue and the relay queue).'),
   BULL_BOARD_BASE_PATH: z
     .string()
@@ -172,7 +203,13 @@ export const envSchema = z.object({
     .optional()
     .describe('Basic-auth password of Bull Board; without it the board is open. Secret: never logged.')
     .meta(meta({ defaultLabel: 'unset (no auth)', secret: true })),
-  LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(LOG_LEVELS)).default('info').describe(`Log level: ${LOG_LEVELS.join(', ')}. Logs are JSON lines (pino); \`debug\` and \`trace\` also log every HTTP request.`),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(LOG_LEVELS))
+    .default('info')
+    .describe(`Log level: ${LOG_LEVELS.join(', ')}. Logs are JSON lines (pino); \`debug\` and \`trace\` also log every HTTP request.`),
   LOG_PAYLOADS: envBool().default(false).describe('Log task input and output (debug only; they may hold personal data).'),
 });
 

@@ -105,9 +105,9 @@ describe('loadConfig', () => {
 
   it('falls back to AWS_DEFAULT_REGION, and prefers AWS_REGION over it', () => {
     expect(loadConfig({ BRIDGE_BINDINGS: MINIMAL_BINDINGS, AWS_DEFAULT_REGION: 'ap-south-1' }).aws.region).toBe('ap-south-1');
-    expect(
-      loadConfig({ BRIDGE_BINDINGS: MINIMAL_BINDINGS, AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'nonsense' }).aws.region,
-    ).toBe('us-west-2');
+    expect(loadConfig({ BRIDGE_BINDINGS: MINIMAL_BINDINGS, AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'nonsense' }).aws.region).toBe(
+      'us-west-2',
+    );
   });
 
   it('treats blank env values as unset', () => {

@@ -97,8 +97,7 @@ function readBindingsSource(env: NodeJS.ProcessEnv): BindingsSource {
   const inline = env.BRIDGE_BINDINGS;
   if (inline !== undefined && inline.trim() !== '') return { name: 'BRIDGE_BINDINGS', text: inline };
   return {
-    problem:
-      'BRIDGE_CONFIG: not set; point it at a bindings file (YAML or JSON), or put the bindings inline in BRIDGE_BINDINGS',
+    problem: 'BRIDGE_CONFIG: not set; point it at a bindings file (YAML or JSON), or put the bindings inline in BRIDGE_BINDINGS',
   };
 }
 

@@ -104,12 +104,17 @@ bindings:
   it('reads pollers: { min, max } as an autoscaled range, and a number as a fixed count', () => {
     const [ranged] = parseBindingsFile(yamlBinding('    pollers: { min: 2, max: 64 }\n'), 'b.yaml', DEFAULTS);
     const [fixed] = parseBindingsFile(yamlBinding('    pollers: 8\n'), 'b.yaml', DEFAULTS);
-    expect([ranged, fixed].map((b) => [b.minPollers, b.pollers])).toEqual([[2, 64], [8, 8]]);
+    expect([ranged, fixed].map((b) => [b.minPollers, b.pollers])).toEqual([
+      [2, 64],
+      [8, 8],
+    ]);
   });
 
   it('names every problem of a pollers range', () => {
     expect(issuesOf(yamlBinding('    pollers: { min: 9, max: 4 }\n'))).toEqual(['bindings[0].pollers.min: must be <= max']);
-    expect(issuesOf(yamlBinding('    pollers: { min: 1, max: 1001, mx: 3 }\n'))).toEqual(expect.arrayContaining([expect.stringContaining('bindings[0].pollers')]));
+    expect(issuesOf(yamlBinding('    pollers: { min: 1, max: 1001, mx: 3 }\n'))).toEqual(
+      expect.arrayContaining([expect.stringContaining('bindings[0].pollers')]),
+    );
   });
 
   it('names negative pollers with the value', () => {
@@ -130,7 +135,10 @@ bindings:
     ['backoff: { type: fixed, delay: -1 }', 'bindings[0].backoff.delay: must be >= 0 (got -1)'],
     ['backoff: { type: fixed }', 'bindings[0].backoff.delay: is required'],
     ['jobOptions: { priority: -1 }', 'bindings[0].jobOptions.priority: must be >= 0 (got -1)'],
-    ['jobOptions: { removeOnFail: yes please }', 'bindings[0].jobOptions.removeOnFail: must be true, false or a number of jobs to keep (integer >= 0) (got "yes please")'],
+    [
+      'jobOptions: { removeOnFail: yes please }',
+      'bindings[0].jobOptions.removeOnFail: must be true, false or a number of jobs to keep (integer >= 0) (got "yes please")',
+    ],
   ])('names the key of a bad value: %s', (line, expected) => {
     expect(issuesOf(yamlBinding(`    ${line}\n`))).toEqual([expected]);
   });
@@ -226,6 +234,8 @@ bindings:
   });
 
   it('throws a ConfigError whose header names the file', () => {
-    expect(() => parseBindingsFile('bindings: []', 'x.yaml', DEFAULTS)).toThrow(/^Invalid bindings in x\.yaml \(1 problem\):\n {2}- bindings: must have/);
+    expect(() => parseBindingsFile('bindings: []', 'x.yaml', DEFAULTS)).toThrow(
+      /^Invalid bindings in x\.yaml \(1 problem\):\n {2}- bindings: must have/,
+    );
   });
 });

@@ -18,11 +18,7 @@ export const RELAY_QUEUE_NAME = 'sfn-bridge-relay';
  * YAML (which also reads JSON content). No binding may use the relay queue. Throws `ConfigError`
  * listing every problem.
  */
-export function parseBindingsFile(
-  text: string,
-  fileName: string,
-  defaults: { heartbeatSeconds: number },
-): BindingConfig[] {
+export function parseBindingsFile(text: string, fileName: string, defaults: { heartbeatSeconds: number }): BindingConfig[] {
   const header = `Invalid bindings in ${fileName}`;
   const document = parseText(text.replace(/^\uFEFF/, ''), fileName, header);
   if (document === null || document === undefined) {

@@ -71,9 +71,15 @@ describe('Redis target (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS)', () =>
   });
 
   it('refuses more than one mode, naming the keys', () => {
-    expect(problems({ REDIS_URL: 'redis://h:6379', REDIS_CLUSTER_NODES: 'h:7000', REDIS_SENTINELS: 'h:26379', REDIS_SENTINEL_NAME: 'm', BULLMQ_PREFIX: '{b}' })).toEqual([
-      expect.stringMatching(/^REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of/),
-    ]);
+    expect(
+      problems({
+        REDIS_URL: 'redis://h:6379',
+        REDIS_CLUSTER_NODES: 'h:7000',
+        REDIS_SENTINELS: 'h:26379',
+        REDIS_SENTINEL_NAME: 'm',
+        BULLMQ_PREFIX: '{b}',
+      }),
+    ).toEqual([expect.stringMatching(/^REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of/)]);
   });
 
   it('reports every wrong combination at once, without printing a password', () => {
@@ -84,7 +90,9 @@ describe('Redis target (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS)', () =>
     ]);
     const url = problems({ REDIS_PASSWORD: 'hunter2-secret', REDIS_TLS: 'true', REDIS_SENTINEL_NAME: 'm' });
     expect(url).toEqual([
-      expect.stringMatching(/^REDIS_PASSWORD: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; with REDIS_URL put the credentials in the URL/),
+      expect.stringMatching(
+        /^REDIS_PASSWORD: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; with REDIS_URL put the credentials in the URL/,
+      ),
       expect.stringMatching(/^REDIS_TLS: .*rediss:\/\//),
       'REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS',
     ]);
@@ -92,10 +100,20 @@ describe('Redis target (REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS)', () =>
   });
 
   it('keeps REDIS_URL alone working as before', () => {
-    expect(loadConfig({ BRIDGE_BINDINGS: BINDINGS, REDIS_URL: 'redis://:pw@h:6380/1' }).redis).toEqual({ mode: 'standalone', url: 'redis://:pw@h:6380/1', prefix: 'bull' });
+    expect(loadConfig({ BRIDGE_BINDINGS: BINDINGS, REDIS_URL: 'redis://:pw@h:6380/1' }).redis).toEqual({
+      mode: 'standalone',
+      url: 'redis://:pw@h:6380/1',
+      prefix: 'bull',
+    });
   });
 
   it('reads hash tags as Redis Cluster does', () => {
-    expect([hashTagOf('{bull}'), hashTagOf('app:{t1}:x'), hashTagOf('bull'), hashTagOf('{}x{y}'), hashTagOf('{open')]).toEqual(['bull', 't1', undefined, undefined, undefined]);
+    expect([hashTagOf('{bull}'), hashTagOf('app:{t1}:x'), hashTagOf('bull'), hashTagOf('{}x{y}'), hashTagOf('{open')]).toEqual([
+      'bull',
+      't1',
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

@@ -37,7 +37,12 @@ export type RedisTarget =
 
 const MODE_KEYS = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const satisfies readonly EnvKey[];
 const DATA_NODE_KEYS = ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS'] as const satisfies readonly EnvKey[];
-const SENTINEL_ONLY_KEYS = ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINEL_TLS'] as const satisfies readonly EnvKey[];
+const SENTINEL_ONLY_KEYS = [
+  'REDIS_SENTINEL_NAME',
+  'REDIS_SENTINEL_USERNAME',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_SENTINEL_TLS',
+] as const satisfies readonly EnvKey[];
 
 /**
  * The hash tag of a key prefix, as Redis Cluster reads it (the text between the first `{` and the
@@ -59,7 +64,9 @@ export function resolveRedisTarget(set: ReadonlySet<EnvKey>, e: Partial<ParsedEn
   const issues: string[] = [];
   const modes = MODE_KEYS.filter((k) => set.has(k));
   if (modes.length > 1) {
-    issues.push(`${modes.join(', ')}: set only one of REDIS_URL (one node), REDIS_CLUSTER_NODES (Redis Cluster), REDIS_SENTINELS (Sentinel)`);
+    issues.push(
+      `${modes.join(', ')}: set only one of REDIS_URL (one node), REDIS_CLUSTER_NODES (Redis Cluster), REDIS_SENTINELS (Sentinel)`,
+    );
     return { issues }; // which keys belong to the mode depends on the one that is meant
   }
   const mode = set.has('REDIS_CLUSTER_NODES') ? 'cluster' : set.has('REDIS_SENTINELS') ? 'sentinel' : 'standalone';
@@ -111,7 +118,8 @@ export function resolveRedisTarget(set: ReadonlySet<EnvKey>, e: Partial<ParsedEn
 
 /** For logs and /health: where the bridge connects, never with a secret. */
 export function describeRedisTarget(target: RedisTarget): string {
-  const list = (nodes: RedisNodeAddress[]) => nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).join(',');
+  const list = (nodes: RedisNodeAddress[]) =>
+    nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`)).join(',');
   switch (target.mode) {
     case 'standalone':
       return redactUrl(target.url);

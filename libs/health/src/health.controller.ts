@@ -40,7 +40,8 @@ export class HealthController {
     // Terminus drops a check that is neither up nor down: keep an `unknown` one, shown in
     // `details` and `unknown` (it does not fail readiness by itself).
     let unknown: HealthIndicatorResult | undefined;
-    const withUnknown = (body: HealthCheckResult) => (unknown ? Object.assign(body, { unknown, details: { ...body.details, ...unknown } }) : body);
+    const withUnknown = (body: HealthCheckResult) =>
+      unknown ? Object.assign(body, { unknown, details: { ...body.details, ...unknown } }) : body;
     try {
       const result = await this.health.check([
         () => this.redis.check(),

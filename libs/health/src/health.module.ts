@@ -16,12 +16,6 @@ import { StepFunctionsHealthIndicator } from './step-functions.health';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), PollerModule],
   controllers: [HealthController],
-  providers: [
-    EventLoopDelayMonitor,
-    EventLoopHealthIndicator,
-    RedisHealthIndicator,
-    StepFunctionsHealthIndicator,
-    BindingsHealthIndicator,
-  ],
+  providers: [EventLoopDelayMonitor, EventLoopHealthIndicator, RedisHealthIndicator, StepFunctionsHealthIndicator, BindingsHealthIndicator],
 })
 export class HealthModule {}

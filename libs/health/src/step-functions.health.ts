@@ -43,7 +43,6 @@ export class StepFunctionsHealthIndicator {
     if (lastAnswer === 0 && statuses.every((s) => s.parkedPolls === 0 && s.noAnswerCount === 0)) {
       const unknown = { status: 'unknown', ...info, reason: 'no poll has run yet (polls wait for Redis and for room under maxPending)' };
       return { [key]: unknown } as unknown as HealthIndicatorResult; // terminus' type knows only up and down
-
     }
     return session.up(info);
   }

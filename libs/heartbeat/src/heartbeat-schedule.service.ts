@@ -141,8 +141,7 @@ export class HeartbeatSchedule {
   }
 
   async claimDue(max: number, ratePerSecond: number): Promise<string[]> {
-    const claim = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<string[]>>)
-      .sfnBridgeClaimDue;
+    const claim = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<string[]>>).sfnBridgeClaimDue;
     return claim.call(
       this.redis,
       this.keys.schedule,

@@ -17,7 +17,14 @@ function setup(status: string, claimDue: jest.Mock = jest.fn().mockResolvedValue
   const config: BridgeConfig = loadConfig({
     BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: unit\n    heartbeatSeconds: ${INTERVAL_MS / 1000}\n`,
   });
-  const redis = { status, defineCommand: jest.fn(), sfnBridgeClaimDue: claimDue, zadd: jest.fn().mockResolvedValue(1), zrem: jest.fn().mockResolvedValue(1), pipeline: () => ({ zadd: jest.fn(), exec: jest.fn().mockResolvedValue([]) }) };
+  const redis = {
+    status,
+    defineCommand: jest.fn(),
+    sfnBridgeClaimDue: claimDue,
+    zadd: jest.fn().mockResolvedValue(1),
+    zrem: jest.fn().mockResolvedValue(1),
+    pipeline: () => ({ zadd: jest.fn(), exec: jest.fn().mockResolvedValue([]) }),
+  };
   const schedule = new HeartbeatSchedule(redis as unknown as IORedis, config);
   const callbacks = { heartbeat: jest.fn().mockResolvedValue({ ok: true }) };
   const service = new HeartbeatService(
@@ -30,7 +37,12 @@ function setup(status: string, claimDue: jest.Mock = jest.fn().mockResolvedValue
     new BridgeMetrics(),
   );
   const beatsOf = (token: string) => callbacks.heartbeat.mock.calls.filter((c) => c[0] === token).length;
-  const entry = (token: string) => ({ taskToken: token, binding: config.bindings[0].name, intervalMs: INTERVAL_MS, nextDueAt: Date.now() + INTERVAL_MS });
+  const entry = (token: string) => ({
+    taskToken: token,
+    binding: config.bindings[0].name,
+    intervalMs: INTERVAL_MS,
+    nextDueAt: Date.now() + INTERVAL_MS,
+  });
   return { redis, schedule, callbacks, service, beatsOf, entry };
 }
 

@@ -189,16 +189,19 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   private scheduleTick(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      const pass = this.tick()
-        .then(() => this.passFailures.success())
-        .catch((err: Error) => this.passFailures.failure(err.message));
-      // A shared pass caught by a Redis outage waits for the reconnect (ioredis queues its
-      // commands); the loop does not, so the next tick can fall back to memory meanwhile.
-      const settled = new AbortController();
-      void pass.finally(() => settled.abort());
-      this.running = sleep(PASS_WAIT_MS, settled.signal).finally(() => this.scheduleTick());
-    }, this.idle ? this.idleTickMs : TICK_MS);
+    this.timer = setTimeout(
+      () => {
+        const pass = this.tick()
+          .then(() => this.passFailures.success())
+          .catch((err: Error) => this.passFailures.failure(err.message));
+        // A shared pass caught by a Redis outage waits for the reconnect (ioredis queues its
+        // commands); the loop does not, so the next tick can fall back to memory meanwhile.
+        const settled = new AbortController();
+        void pass.finally(() => settled.abort());
+        this.running = sleep(PASS_WAIT_MS, settled.signal).finally(() => this.scheduleTick());
+      },
+      this.idle ? this.idleTickMs : TICK_MS,
+    );
   }
 
   private async closedByRelay(jobId: string): Promise<boolean> {

@@ -34,10 +34,14 @@ describe('ProgressListener (real Redis)', () => {
     await listener.listening();
     const finished: string[] = [];
     const workers = ['pa', 'pb'].map((name) => {
-      const w = new Worker(name, async (job: Job) => {
-        if (job.data.progress) await job.updateProgress(50);
-        return { big: 'x'.repeat(100_000) };
-      }, { connection: redis, prefix });
+      const w = new Worker(
+        name,
+        async (job: Job) => {
+          if (job.data.progress) await job.updateProgress(50);
+          return { big: 'x'.repeat(100_000) };
+        },
+        { connection: redis, prefix },
+      );
       w.on('completed', (job) => finished.push(job.id!));
       return w;
     });

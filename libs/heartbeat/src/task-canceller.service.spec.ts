@@ -13,7 +13,9 @@ function setup(child: { state: string; removeFails?: boolean } | undefined) {
   const fromId = jest.spyOn(Job, 'fromId').mockResolvedValue(childJob as unknown as Job);
   const canceller = new TaskCanceller(new Map([['unit', queue]]), schedule as unknown as HeartbeatSchedule);
   const data: RelayJobData = { taskToken: 'token-1', binding: 'unit', queue: 'unit', receivedAt: 0 };
-  const relayJob = { id: 'job-1', data, updateData: jest.fn().mockResolvedValue(undefined) } as unknown as Job<RelayJobData> & { updateData: jest.Mock };
+  const relayJob = { id: 'job-1', data, updateData: jest.fn().mockResolvedValue(undefined) } as unknown as Job<RelayJobData> & {
+    updateData: jest.Mock;
+  };
   return { schedule, childJob, fromId, canceller, relayJob, queue };
 }
 

@@ -49,7 +49,11 @@ export class TaskCanceller {
     }
     this.logger.warn(
       `Task ${tokenRef(taskToken)} (${binding}) cancelled: Step Functions answered ${reason}; ` +
-        (outcome === 'removed' ? 'its waiting job was removed' : outcome === 'flagged' ? 'its active job was flagged' : 'its job had already finished'),
+        (outcome === 'removed'
+          ? 'its waiting job was removed'
+          : outcome === 'flagged'
+            ? 'its active job was flagged'
+            : 'its job had already finished'),
     );
     return outcome;
   }

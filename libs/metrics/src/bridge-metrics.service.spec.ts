@@ -39,7 +39,8 @@ describe('BridgeMetrics', () => {
     const m = new BridgeMetrics();
     for (const ms of [0.8, 2, 3, 7]) m.dispatchSeconds.observe({ binding: 'b' }, ms / 1000);
     const text = await m.registry.metrics();
-    const bucket = (le: string) => Number(new RegExp(`^sfn_bridge_dispatch_seconds_bucket\\{le="${le}",binding="b"\\} (\\d+)`, 'm').exec(text)?.[1]);
+    const bucket = (le: string) =>
+      Number(new RegExp(`^sfn_bridge_dispatch_seconds_bucket\\{le="${le}",binding="b"\\} (\\d+)`, 'm').exec(text)?.[1]);
     const seen = ['0.001', '0.0025', '0.005', '0.01'].map((le) => `${le}:${bucket(le)}`);
     expect(seen).toEqual(['0.001:1', '0.0025:2', '0.005:3', '0.01:4']);
     expect(LATENCY_BUCKETS.slice(0, 4)).toEqual([0.001, 0.0025, 0.005, 0.01]);

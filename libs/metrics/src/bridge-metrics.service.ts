@@ -16,18 +16,77 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 export class BridgeMetrics {
   readonly registry = new Registry();
 
-  readonly polls = new Counter({ name: 'sfn_bridge_polls_total', help: 'GetActivityTask calls by result', labelNames: ['binding', 'result'], registers: [this.registry] });
-  readonly tasksEnqueued = new Counter({ name: 'sfn_bridge_tasks_enqueued_total', help: 'Tasks written to BullMQ as a flow', labelNames: ['binding'], registers: [this.registry] });
-  readonly enqueueFailures = new Counter({ name: 'sfn_bridge_enqueue_failures_total', help: 'Tokens that could not be enqueued and were failed with Bridge.EnqueueFailed', labelNames: ['binding'], registers: [this.registry] });
-  readonly relays = new Counter({ name: 'sfn_bridge_relays_total', help: 'Relay jobs finished by outcome', labelNames: ['binding', 'outcome'], registers: [this.registry] });
-  readonly relayErrors = new Counter({ name: 'sfn_bridge_relay_errors_total', help: 'Relay attempts that failed and will be retried', labelNames: ['binding', 'error'], registers: [this.registry] });
-  readonly heartbeats = new Counter({ name: 'sfn_bridge_heartbeats_total', help: 'SendTaskHeartbeat calls by result: ok, expired (execution gone: task cancelled), closed (the relay had just closed it), error', labelNames: ['binding', 'result'], registers: [this.registry] });
-  readonly awsErrors = new Counter({ name: 'sfn_bridge_aws_errors_total', help: 'Errors from Step Functions calls', labelNames: ['operation', 'error'], registers: [this.registry] });
-  readonly parkedPolls = new Gauge({ name: 'sfn_bridge_parked_polls', help: 'GetActivityTask calls in flight', labelNames: ['binding'], registers: [this.registry] });
-  readonly pollers = new Gauge({ name: 'sfn_bridge_pollers', help: 'Poll loops running (autoscaled between pollers.min and pollers.max)', labelNames: ['binding'], registers: [this.registry] });
-  readonly outstandingTasks = new Gauge({ name: 'sfn_bridge_outstanding_tasks', help: 'Tasks taken and not closed, all replicas (the maxPending figure in Redis)', labelNames: ['binding'], registers: [this.registry] });
-  readonly bindingHealthy = new Gauge({ name: 'sfn_bridge_binding_healthy', help: '1 when the binding polls normally, 0 when its activity is missing or invalid', labelNames: ['binding'], registers: [this.registry] });
-  readonly redisUp = new Gauge({ name: 'sfn_bridge_redis_up', help: '1 when the shared Redis connection is ready, 0 while it is down or reconnecting', registers: [this.registry] });
+  readonly polls = new Counter({
+    name: 'sfn_bridge_polls_total',
+    help: 'GetActivityTask calls by result',
+    labelNames: ['binding', 'result'],
+    registers: [this.registry],
+  });
+  readonly tasksEnqueued = new Counter({
+    name: 'sfn_bridge_tasks_enqueued_total',
+    help: 'Tasks written to BullMQ as a flow',
+    labelNames: ['binding'],
+    registers: [this.registry],
+  });
+  readonly enqueueFailures = new Counter({
+    name: 'sfn_bridge_enqueue_failures_total',
+    help: 'Tokens that could not be enqueued and were failed with Bridge.EnqueueFailed',
+    labelNames: ['binding'],
+    registers: [this.registry],
+  });
+  readonly relays = new Counter({
+    name: 'sfn_bridge_relays_total',
+    help: 'Relay jobs finished by outcome',
+    labelNames: ['binding', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly relayErrors = new Counter({
+    name: 'sfn_bridge_relay_errors_total',
+    help: 'Relay attempts that failed and will be retried',
+    labelNames: ['binding', 'error'],
+    registers: [this.registry],
+  });
+  readonly heartbeats = new Counter({
+    name: 'sfn_bridge_heartbeats_total',
+    help: 'SendTaskHeartbeat calls by result: ok, expired (execution gone: task cancelled), closed (the relay had just closed it), error',
+    labelNames: ['binding', 'result'],
+    registers: [this.registry],
+  });
+  readonly awsErrors = new Counter({
+    name: 'sfn_bridge_aws_errors_total',
+    help: 'Errors from Step Functions calls',
+    labelNames: ['operation', 'error'],
+    registers: [this.registry],
+  });
+  readonly parkedPolls = new Gauge({
+    name: 'sfn_bridge_parked_polls',
+    help: 'GetActivityTask calls in flight',
+    labelNames: ['binding'],
+    registers: [this.registry],
+  });
+  readonly pollers = new Gauge({
+    name: 'sfn_bridge_pollers',
+    help: 'Poll loops running (autoscaled between pollers.min and pollers.max)',
+    labelNames: ['binding'],
+    registers: [this.registry],
+  });
+  readonly outstandingTasks = new Gauge({
+    name: 'sfn_bridge_outstanding_tasks',
+    help: 'Tasks taken and not closed, all replicas (the maxPending figure in Redis)',
+    labelNames: ['binding'],
+    registers: [this.registry],
+  });
+  readonly bindingHealthy = new Gauge({
+    name: 'sfn_bridge_binding_healthy',
+    help: '1 when the binding polls normally, 0 when its activity is missing or invalid',
+    labelNames: ['binding'],
+    registers: [this.registry],
+  });
+  readonly redisUp = new Gauge({
+    name: 'sfn_bridge_redis_up',
+    help: '1 when the shared Redis connection is ready, 0 while it is down or reconnecting',
+    registers: [this.registry],
+  });
   readonly dispatchSeconds = this.histogram('sfn_bridge_dispatch_seconds', 'Token received -> job waiting in BullMQ');
   readonly queueWaitSeconds = this.histogram('sfn_bridge_queue_wait_seconds', 'Job waiting -> first processed by a consumer');
   readonly processingSeconds = this.histogram('sfn_bridge_processing_seconds', 'Consumer processing time of the final attempt');

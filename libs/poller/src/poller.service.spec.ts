@@ -15,7 +15,15 @@ interface OpenPoll {
 }
 
 function setup({ pollers = 3, minPollers = undefined as number | undefined, maxPending = 5, drainTimeoutMs = 5_000 } = {}) {
-  const binding = { name: 'pay', activityArn: 'arn:aws:states:us-east-1:1:activity:pay', queue: 'pay', pollers, minPollers: minPollers ?? pollers, maxPending, heartbeatSeconds: 5 };
+  const binding = {
+    name: 'pay',
+    activityArn: 'arn:aws:states:us-east-1:1:activity:pay',
+    queue: 'pay',
+    pollers,
+    minPollers: minPollers ?? pollers,
+    maxPending,
+    heartbeatSeconds: 5,
+  };
   const config = { bindings: [binding as BindingConfig], workerName: 'w', shutdown: { drainTimeoutMs } } as unknown as BridgeConfig;
   const open: OpenPoll[] = [];
   let sent = 0;
@@ -66,7 +74,11 @@ describe('PollerService (fake Step Functions client, fake timers)', () => {
       while (open.length) open.shift()!.resolve({ taskToken: `t${n++}`, input: '{}' });
     }
     await jest.advanceTimersByTimeAsync(1_000);
-    expect({ enqueued: (producer.enqueue as jest.Mock).mock.calls.length, polls: sent(), peak: reservations.peak }).toEqual({ enqueued: 5, polls: 5, peak: 5 });
+    expect({ enqueued: (producer.enqueue as jest.Mock).mock.calls.length, polls: sent(), peak: reservations.peak }).toEqual({
+      enqueued: 5,
+      polls: 5,
+      peak: 5,
+    });
     await drainNow(poller);
   });
 
@@ -93,7 +105,10 @@ describe('PollerService (fake Step Functions client, fake timers)', () => {
       open.splice(0).forEach((p) => p.resolve({}));
       await jest.advanceTimersByTimeAsync(10);
     }
-    expect({ parked: open.length, extraReserveCalls: reservations.calls.reserve - reserveCalls }).toEqual({ parked: 2, extraReserveCalls: 0 });
+    expect({ parked: open.length, extraReserveCalls: reservations.calls.reserve - reserveCalls }).toEqual({
+      parked: 2,
+      extraReserveCalls: 0,
+    });
     open.splice(0).forEach((p, i) => p.resolve({ taskToken: `a${i}` }));
     await jest.advanceTimersByTimeAsync(1_000);
     expect(open).toHaveLength(0);

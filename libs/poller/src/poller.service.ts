@@ -207,7 +207,10 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     let reply: { kept: boolean; outstanding: number } | undefined;
     const onWrite = () => {
       taken = this.gate.taken(state, jobId, receivedAt);
-      taken.then((r) => (reply = r), () => undefined);
+      taken.then(
+        (r) => (reply = r),
+        () => undefined,
+      );
       return taken;
     };
     const result = await this.producer.enqueue(state.config, { taskToken, input, receivedAt, onWrite });
@@ -235,12 +238,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async onPollError(
-    state: BindingState,
-    err: unknown,
-    failures: number,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async onPollError(state: BindingState, err: unknown, failures: number, signal: AbortSignal): Promise<void> {
     const kind = classifySfnError(err);
     const name = sfnErrorName(err);
     this.metrics.polls.inc({ binding: state.name, result: 'error' });

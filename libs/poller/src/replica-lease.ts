@@ -38,7 +38,9 @@ export class ReplicaLease {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.renewing;
-    await this.reservations.leave().catch((err: Error) => this.logger.warn(`Could not give the poll slots back on leaving: ${err.message}`));
+    await this.reservations
+      .leave()
+      .catch((err: Error) => this.logger.warn(`Could not give the poll slots back on leaving: ${err.message}`));
   }
 
   private renew(): Promise<void> {
@@ -48,7 +50,7 @@ export class ReplicaLease {
       .renew(this.states.map((s) => s.capacity.slots))
       .then(({ purged, reasserted }) => {
         if (purged > 0) this.logger.log(`Purged the poll slots of ${purged} replica(s) whose lease expired`);
-        if (reasserted) this.logger.warn('This replica\'s lease had lapsed and its slots were purged; re-asserted them');
+        if (reasserted) this.logger.warn("This replica's lease had lapsed and its slots were purged; re-asserted them");
       })
       .catch(() => undefined) // Redis down: RedisStatus reports it; the next renewal retries.
       .finally(() => (this.renewing = undefined));

@@ -11,7 +11,8 @@ describe('the maxPending reservation scripts (real Redis)', () => {
   const p = keys.polls('pay');
   const reserve = (replica: string, want: number, max: number, cap = 1000) =>
     redis.eval(RESERVE_SCRIPT, 2, o, p, replica, want, max, cap) as Promise<[number, number]>;
-  const taken = (replica: string, jobId: string, max: number) => redis.eval(TAKEN_SCRIPT, 2, o, p, replica, jobId, 1000, max) as Promise<[number, number]>;
+  const taken = (replica: string, jobId: string, max: number) =>
+    redis.eval(TAKEN_SCRIPT, 2, o, p, replica, jobId, 1000, max) as Promise<[number, number]>;
   const renew = (replica: string, now: number, slots: number) =>
     redis.eval(RENEW_SCRIPT, 2, keys.replicas, p, replica, now, 6000, slots) as Promise<[number, number]>;
   const slots = async () => redis.hgetall(p);

@@ -52,7 +52,10 @@ describe('TaskProducer', () => {
     let settledAt: number | undefined;
     const result = producer.enqueue(binding, task()).finally(() => (settledAt = Date.now()));
     await jest.advanceTimersByTimeAsync(1_400);
-    expect({ failures: callbacks.failure.mock.calls.length, pending: schedule.memoryCounts().pending }).toEqual({ failures: 0, pending: 1 });
+    expect({ failures: callbacks.failure.mock.calls.length, pending: schedule.memoryCounts().pending }).toEqual({
+      failures: 0,
+      pending: 1,
+    });
     await jest.advanceTimersByTimeAsync(2_000);
     await expect(result).resolves.toEqual({ enqueued: false, reason: down.message });
     expect(settledAt! - started).toBeGreaterThanOrEqual(1_500);

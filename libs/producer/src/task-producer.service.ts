@@ -93,7 +93,9 @@ export class TaskProducer {
         this.metrics.tasksEnqueued.inc({ binding: binding.name });
         if (attempt > 0) this.logger.log(`Enqueued task ${tokenRef(task.taskToken)} after ${attempt} retries`);
         if (this.config.log.payloads) {
-          this.logger.debug(`Task ${tokenRef(task.taskToken)} (${binding.name}) enqueued as job ${jobId.slice(0, 12)} with input ${task.input ?? ''}`);
+          this.logger.debug(
+            `Task ${tokenRef(task.taskToken)} (${binding.name}) enqueued as job ${jobId.slice(0, 12)} with input ${task.input ?? ''}`,
+          );
         }
         return { enqueued: true, jobId };
       } catch (err) {
@@ -111,7 +113,10 @@ export class TaskProducer {
     await this.failUnenqueued(binding, task, lastError);
     // A timed-out try may still land after the task was failed: its relay job must then send
     // nothing (the failure above was the task's one result).
-    void Promise.any(tries).then((node) => this.cancelLateWrite(node, task), () => undefined);
+    void Promise.any(tries).then(
+      (node) => this.cancelLateWrite(node, task),
+      () => undefined,
+    );
     return { enqueued: false, reason: lastError };
   }
 
@@ -122,14 +127,20 @@ export class TaskProducer {
       await job.updateData({ ...job.data, cancelled: 'Bridge.EnqueueFailed' });
       this.logger.warn(`Task ${tokenRef(task.taskToken)}: its write landed after the task was failed; its relay job is cancelled`);
     } catch (err) {
-      this.logger.error(`Task ${tokenRef(task.taskToken)}: its write landed after the task was failed and could not be cancelled: ${(err as Error).message}`);
+      this.logger.error(
+        `Task ${tokenRef(task.taskToken)}: its write landed after the task was failed and could not be cancelled: ${(err as Error).message}`,
+      );
     }
   }
 
   private async failUnenqueued(binding: BindingConfig, task: TakenTask, reason: string): Promise<void> {
     this.metrics.enqueueFailures.inc({ binding: binding.name });
     this.heartbeats.forget(jobIdForToken(task.taskToken));
-    const cause = `The bridge could not write the task to queue "${binding.queue}" within ${this.config.enqueue.retryForMs} ms: ${reason}`.slice(0, 32_768);
+    const cause =
+      `The bridge could not write the task to queue "${binding.queue}" within ${this.config.enqueue.retryForMs} ms: ${reason}`.slice(
+        0,
+        32_768,
+      );
     const result = await this.callbacks.failure(task.taskToken, 'Bridge.EnqueueFailed', cause);
     if (result.ok) {
       this.logger.error(`Task ${tokenRef(task.taskToken)} failed with Bridge.EnqueueFailed: ${reason}`);
@@ -140,4 +151,3 @@ export class TaskProducer {
     }
   }
 }
-

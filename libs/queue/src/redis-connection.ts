@@ -73,7 +73,10 @@ export function createRedisConnection(target: RedisTarget, opts: RedisConnection
   }
 }
 
-function clusterOptions(target: Extract<RedisTarget, { mode: 'cluster' }>, offline: Pick<ClusterOptions, 'enableOfflineQueue'>): ClusterOptions {
+function clusterOptions(
+  target: Extract<RedisTarget, { mode: 'cluster' }>,
+  offline: Pick<ClusterOptions, 'enableOfflineQueue'>,
+): ClusterOptions {
   return {
     redisOptions: { ...nodeOptions(), ...target.auth, ...(target.tls ? { tls: {} } : {}) },
     clusterRetryStrategy: reconnectDelay,

@@ -7,7 +7,16 @@ import type { RedisClient } from './redis-connection';
 import { RedisStatus } from './redis-status.service';
 
 /** Error codes and messages of a Redis that cannot be reached (not a problem of one queue). */
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', 'ENETUNREACH']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'ENETUNREACH',
+]);
 const CONNECTION_MESSAGES = /Connection is closed|connect ETIMEDOUT|Stream isn't writeable|Reached the max retries/i;
 
 export function isConnectionError(err: Error): boolean {

@@ -1,9 +1,4 @@
-import {
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Inject, Injectable } from '@nestjs/common';
 import { BridgeMetrics } from '@bridge/metrics';
 import { SFN_CALLBACK_CLIENT, SFN_HEARTBEAT_CLIENT } from './sfn.constants';

@@ -33,24 +33,21 @@ export function pollClock(): number {
 export function traceReceive<T>(binding: ReceivedBinding, polledAt: number, fn: () => T): T {
   const tracer = bridgeTracer();
   if (!tracer) return fn();
-  const span = tracer.startSpan(
-    `receive ${activityName(binding.activityArn)}`,
-    {
-      kind: SpanKind.CLIENT,
-      // Each task its own trace, whatever the poll loop's context.
-      root: true,
-      startTime: polledAt || undefined,
-      attributes: {
-        [Attr.System]: SFN_SYSTEM,
-        [Attr.OperationType]: 'receive',
-        [Attr.OperationName]: 'GetActivityTask',
-        [Attr.Destination]: activityName(binding.activityArn),
-        [Attr.ActivityArn]: binding.activityArn,
-        [Attr.Binding]: binding.name,
-        [Attr.Queue]: binding.queue,
-      },
+  const span = tracer.startSpan(`receive ${activityName(binding.activityArn)}`, {
+    kind: SpanKind.CLIENT,
+    // Each task its own trace, whatever the poll loop's context.
+    root: true,
+    startTime: polledAt || undefined,
+    attributes: {
+      [Attr.System]: SFN_SYSTEM,
+      [Attr.OperationType]: 'receive',
+      [Attr.OperationName]: 'GetActivityTask',
+      [Attr.Destination]: activityName(binding.activityArn),
+      [Attr.ActivityArn]: binding.activityArn,
+      [Attr.Binding]: binding.name,
+      [Attr.Queue]: binding.queue,
     },
-  );
+  });
   try {
     // The hand-off reaches traceSend synchronously, which names the job on this span before it ends.
     return context.with(trace.setSpan(context.active(), span), fn);

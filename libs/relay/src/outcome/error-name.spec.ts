@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { errorNameFromStack, isPythonTraceback } from './error-name';
-import {
-  BARE_NAME_TRACEBACK,
-  CHAINED_TRACEBACK,
-  DIRECT_CAUSE_TRACEBACK,
-  MULTILINE_MESSAGE_TRACEBACK,
-} from './python-tracebacks.fixture';
+import { BARE_NAME_TRACEBACK, CHAINED_TRACEBACK, DIRECT_CAUSE_TRACEBACK, MULTILINE_MESSAGE_TRACEBACK } from './python-tracebacks.fixture';
 
 /** Throws `make()` for real and returns the V8 stack, as BullMQ would store it. */
 function stackOf(make: () => unknown): string {
@@ -95,9 +90,7 @@ describe('errorNameFromStack (Node stacks)', () => {
 
   it('reads DOMException and AggregateError names', () => {
     expect(errorNameFromStack(stackOf(() => new DOMException('aborted', 'AbortError')))).toBe('AbortError');
-    expect(errorNameFromStack(stackOf(() => new AggregateError([new Error('a')], 'many')))).toBe(
-      'AggregateError',
-    );
+    expect(errorNameFromStack(stackOf(() => new AggregateError([new Error('a')], 'many')))).toBe('AggregateError');
   });
 
   it('returns undefined when the name is not an identifier', () => {

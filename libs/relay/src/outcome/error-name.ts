@@ -69,9 +69,7 @@ function pythonExceptionLine(traceback: string): string | undefined {
     const exceptionAt = firstColumnZeroLine(lines, i + 1);
     if (exceptionAt === -1) break;
     found = lines[exceptionAt];
-    const separatorAt = lines.findIndex(
-      (line, k) => k > exceptionAt && PY_CHAIN_SEPARATORS.has(line.trim()),
-    );
+    const separatorAt = lines.findIndex((line, k) => k > exceptionAt && PY_CHAIN_SEPARATORS.has(line.trim()));
     if (separatorAt === -1) break;
     i = lines.findIndex((line, k) => k > separatorAt && line.trimEnd() === PY_HEADER);
   }

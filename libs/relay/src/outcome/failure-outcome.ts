@@ -28,10 +28,7 @@ import { truncateText } from './truncate';
  * A Node job failed by BullMQ itself because its return value is not JSON-encodable becomes
  * `Bridge.OutputNotSerializable`.
  */
-export function failureOutcome(
-  failedReason: string | undefined | null,
-  stacktrace: string[] | undefined | null,
-): TaskOutcome {
+export function failureOutcome(failedReason: string | undefined | null, stacktrace: string[] | undefined | null): TaskOutcome {
   const trace = lastTrace(stacktrace);
   if (trace !== undefined && isUnserializableReturn(trace)) {
     return bridgeFailure(

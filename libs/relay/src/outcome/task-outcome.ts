@@ -11,13 +11,7 @@ export type TaskOutcome =
   | { kind: 'failure'; error: string; cause: string }; // error <= 256 chars, cause <= 32,768 chars
 
 /** Failures raised by the bridge itself; reported as `Bridge.<code>`. */
-export type BridgeErrorCode =
-  | 'OutputTooLarge'
-  | 'OutputNotSerializable'
-  | 'EnqueueFailed'
-  | 'JobMissing'
-  | 'InputTooLarge'
-  | 'Cancelled';
+export type BridgeErrorCode = 'OutputTooLarge' | 'OutputNotSerializable' | 'EnqueueFailed' | 'JobMissing' | 'InputTooLarge' | 'Cancelled';
 
 /** A failure outcome with error `Bridge.<code>` and `cause` truncated to the Step Functions limit. */
 export function bridgeFailure(code: BridgeErrorCode, cause: string): TaskOutcome {
