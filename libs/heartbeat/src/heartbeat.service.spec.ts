@@ -1,6 +1,6 @@
 import { BridgeConfig, loadConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
-import { RelayJobData } from '@bridge/queue';
+import { RedisStatus, RelayJobData } from '@bridge/queue';
 import { TaskCallbacks } from '@bridge/sfn';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
@@ -29,7 +29,7 @@ function setup(status: string, claimDue: jest.Mock = jest.fn().mockResolvedValue
   const callbacks = { heartbeat: jest.fn().mockResolvedValue({ ok: true }) };
   const service = new HeartbeatService(
     config,
-    redis as unknown as IORedis,
+    { up: status === 'ready' } as unknown as RedisStatus,
     {} as Queue<RelayJobData>,
     schedule,
     {} as TaskCanceller,

@@ -2,11 +2,10 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
-import { BridgeQueue, REDIS_CONNECTION, RelayJobData } from '@bridge/queue';
+import { BridgeQueue, RedisStatus, RelayJobData } from '@bridge/queue';
 import { IncidentLog, sleep } from '@bridge/common';
 import { SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { Job, Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
 import { LocalHeartbeat } from './local-heartbeats';
 import { TaskCanceller } from './task-canceller.service';
@@ -62,7 +61,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
-    @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
+    private readonly redis: RedisStatus,
     @InjectQueue(BridgeQueue.Relay) private readonly relayQueue: Queue<RelayJobData>,
     private readonly schedule: HeartbeatSchedule,
     private readonly canceller: TaskCanceller,
@@ -101,7 +100,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
    * everything known while the shared schedule is unusable), then claim what is due in Redis.
    */
   private async tick(): Promise<number> {
-    const ready = this.redis.status === 'ready';
+    const ready = this.redis.up;
     // A Cluster client stays 'ready' while the shard holding the schedule fails over (its commands
     // wait through it): a claim that failed, or has waited longer than a pass may, with the client
     // connected means the shared schedule is unusable too.
@@ -118,7 +117,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       this.idle = fromMemory + claimed === 0 && this.schedule.memoryCounts().pending === 0;
       return fromMemory + claimed;
     } catch (err) {
-      if (this.redis.status === 'ready') this.sharedFailing = true;
+      if (this.redis.up) this.sharedFailing = true;
       throw err;
     } finally {
       this.sharedPassInFlight = false;
