@@ -70,8 +70,8 @@ async function main(): Promise<void> {
     const prof = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [];
     const bridge = await phase('bridge', () => bridgeEndToEnd(redis, opts.tasks, opts.concurrency, { env: BRIDGE_ENV, nodeFlags: prof }));
     if (PROF_DIR && bridge) writeFileSync(join(PROF_DIR, 'busy-window.json'), JSON.stringify({ monoWindowUs: bridge.monoWindowUs }));
-    await phase('held', () => outstandingRss(redis, opts.held));
-    await phase('steady', () => steadyRss(redis, opts.steadyRate, opts.steadySeconds, opts.steadySampleSeconds * 1000));
+    await phase('held', () => outstandingRss(redis, opts.held, BRIDGE_ENV));
+    await phase('steady', () => steadyRss(redis, opts.steadyRate, opts.steadySeconds, opts.steadySampleSeconds * 1000, BRIDGE_ENV));
     await phase('idle', () => idleCost(redis, opts.idleBindings, opts.idlePollers, opts.idleWarmupSeconds, opts.idleSeconds));
     await phase('latency', async () => [
       await latencyAt(redis, 300, opts.latencySeconds, opts.latencyPollers),

@@ -11,6 +11,7 @@ import { bridgeHeapMb, Emulator, rssOf, sleep, startBridge, startConsumer } from
 export async function outstandingRss(
   redis: PrivateRedis,
   tasks: number,
+  env: Record<string, string> = {},
 ): Promise<{
   idleMb: number;
   holdingMb: number;
@@ -30,6 +31,7 @@ export async function outstandingRss(
       prefix: 'bench-mem',
       sfnUrl: emu.url,
       bindings: [{ activityArn, queue: 'held', pollers: 32, maxPending: tasks }],
+      env,
     });
     await sleep(3_000);
     const idleMb = rssOf(bridge);
@@ -64,7 +66,13 @@ export interface SteadyRss {
   slopeMbPerMin: number;
 }
 
-export async function steadyRss(redis: PrivateRedis, rate: number, seconds: number, sampleMs: number): Promise<SteadyRss> {
+export async function steadyRss(
+  redis: PrivateRedis,
+  rate: number,
+  seconds: number,
+  sampleMs: number,
+  env: Record<string, string> = {},
+): Promise<SteadyRss> {
   const emu = await Emulator.start(60);
   let bridge: Spawned | undefined;
   let consumer: Spawned | undefined;
@@ -76,6 +84,7 @@ export async function steadyRss(redis: PrivateRedis, rate: number, seconds: numb
       prefix: 'bench-steady',
       sfnUrl: emu.url,
       bindings: [{ activityArn, queue: 'steady', pollers: 32, maxPending: 5000 }],
+      env,
     });
     const samples: [number, number][] = [];
     const t0 = Date.now();
