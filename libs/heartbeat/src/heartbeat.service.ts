@@ -222,7 +222,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const interval = this.intervals.get(binding) ?? this.config.heartbeat.defaultSeconds * 1000;
     this.schedule.remember(jobId, { taskToken, binding, intervalMs: interval, nextDueAt: Date.now() + interval });
     const result = await this.callbacks.heartbeat(taskToken);
-    taskHeartbeat(jobId, result, { binding, queue: relayJob.data.queue, intervalMs: interval }, relayJob.opts);
+    taskHeartbeat(jobId, result, interval, relayJob);
     if (result.ok) {
       this.callFailures.success();
       this.metrics.heartbeats.inc({ binding, result: 'ok' });

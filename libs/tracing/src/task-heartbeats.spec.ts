@@ -14,10 +14,13 @@ import { registerTracedBindings } from './traced-bindings';
 import { setBridgeTracer } from './tracer';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:activity:pay';
-const task = { binding: 'pay', queue: 'payments', intervalMs: 1_000 };
+const task = { binding: 'pay', queue: 'payments' };
 /** A relay job's BullMQ trace context (`opts.telemetry.metadata`): W3C headers as JSON. */
 const PEER_TRACE = '0af7651916cd43dd8448eb211c80319c';
-const relayJob = { telemetry: { metadata: JSON.stringify({ traceparent: `00-${PEER_TRACE}-b7ad6b7169203331-01` }) } };
+const relayJob = {
+  data: task,
+  opts: { telemetry: { metadata: JSON.stringify({ traceparent: `00-${PEER_TRACE}-b7ad6b7169203331-01` }) } },
+};
 
 describe('task heartbeat spans (one per task and replica, heartbeats as its events)', () => {
   const exporter = new tracing.InMemorySpanExporter();
@@ -53,7 +56,7 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
     taskHeartbeat('job-a', { ok: true });
     progressHeartbeatDue('job-a');
     taskHeartbeat('job-a', { ok: false, name: 'ThrottlingException' });
-    taskHeartbeat('job-a', { ok: true }, task, relayJob);
+    taskHeartbeat('job-a', { ok: true }, 1_000, relayJob);
     expect(ended().map((s) => s.name)).toEqual(['receive pay']);
 
     endTaskHeartbeats('job-a');
@@ -83,10 +86,10 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
 
   it("opens a peer's span in the task's trace from the relay job's context, and none without it", () => {
     taskHeartbeat('job-b', { ok: true });
-    taskHeartbeat('job-b', { ok: true }, task, {});
+    taskHeartbeat('job-b', { ok: true }, 1_000, { data: task, opts: {} });
     expect(openTaskHeartbeatSpans()).toBe(0);
 
-    taskHeartbeat('job-b', { ok: true }, task, relayJob);
+    taskHeartbeat('job-b', { ok: true }, 1_000, relayJob);
     endTaskHeartbeats('job-b');
     expect(ended().map((s) => [s.spanContext().traceId, s.parentSpanContext?.spanId, s.events.length])).toEqual([
       [PEER_TRACE, 'b7ad6b7169203331', 1],
@@ -117,7 +120,7 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
     taskHeartbeat('job-d', { ok: true });
     // 3 intervals + 10 s later, the next call (another task's heartbeat) sweeps it.
     clock.mockReturnValue(start + 3 * 1_000 + 10_001);
-    taskHeartbeat('job-e', { ok: true }, task, relayJob);
+    taskHeartbeat('job-e', { ok: true }, 1_000, relayJob);
     expect(ended().map((s) => [s.attributes['messaging.message.id'], Math.round(s.endTime[0] * 1000 + s.endTime[1] / 1e6)])).toEqual([
       ['job-d', start],
     ]);
@@ -126,7 +129,7 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
 
   it('ends every open span at shutdown, so the final flush exports them', () => {
     openTaskHeartbeats(task, 'job-f', 1_000);
-    taskHeartbeat('job-g', { ok: true }, task, relayJob);
+    taskHeartbeat('job-g', { ok: true }, 1_000, relayJob);
     endAllTaskHeartbeats();
     expect(
       ended()

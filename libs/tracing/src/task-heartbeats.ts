@@ -44,6 +44,12 @@ export interface HeartbeatedTask {
   queue: string;
 }
 
+/** The relay job as the heartbeat pass has it (BullMQ's Job): the task, and BullMQ's trace context. */
+export interface TracedRelayJob {
+  data: HeartbeatedTask;
+  opts: { telemetry?: { metadata?: string } };
+}
+
 interface Held {
   span: Span;
   parent: Context;
@@ -70,23 +76,18 @@ export function openTaskHeartbeats(task: HeartbeatedTask, jobId: string, interva
 /**
  * One SendTaskHeartbeat for the task, as a `heartbeat` event on this replica's span of it, its
  * trigger `progress` if a progress mark is fresh (progressHeartbeatDue), else `schedule`. With no
- * span here yet, `job` (the relay job's options, holding BullMQ's trace context) opens one in the
- * task's trace; without it (a heartbeat from memory while Redis is down) no event is recorded.
+ * span here yet, `relayJob` (its options hold BullMQ's trace context) opens one in the task's
+ * trace, ending after `intervalMs` * 3 + 10 s idle; without it (a heartbeat from memory while Redis is down) no event is recorded.
  */
-export function taskHeartbeat(
-  jobId: string,
-  result: { ok: boolean; name?: string },
-  task?: HeartbeatedTask & { intervalMs: number },
-  job?: { telemetry?: { metadata?: string } },
-): void {
+export function taskHeartbeat(jobId: string, result: { ok: boolean; name?: string }, intervalMs?: number, relayJob?: TracedRelayJob): void {
   if (!bridgeTracer()) return;
   const now = Date.now();
   sweep(now);
   let entry = held.get(jobId);
   if (!entry) {
-    const parent = task && remoteParent(job?.telemetry?.metadata);
-    if (!task || !parent) return;
-    entry = open(jobId, task, task.intervalMs, parent, now);
+    const parent = relayJob && remoteParent(relayJob.opts.telemetry?.metadata);
+    if (!relayJob || !parent) return;
+    entry = open(jobId, relayJob.data, intervalMs ?? 60_000, parent, now);
   }
   const fromProgress = entry.progressAt > 0 && now - entry.progressAt <= PROGRESS_MARK_MS;
   entry.progressAt = 0;

@@ -27,11 +27,11 @@ describe('task span hooks with tracing off', () => {
   });
 
   it('holds no heartbeat span for any task, whatever the heartbeat path calls', () => {
-    const task = { binding: 'pay', queue: 'payments', intervalMs: 1_000 };
+    const task = { binding: 'pay', queue: 'payments' };
     const metadata = JSON.stringify({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     openTaskHeartbeats(task, 'job', 1_000);
     progressHeartbeatDue('job');
-    taskHeartbeat('job', { ok: true }, task, { telemetry: { metadata } });
+    taskHeartbeat('job', { ok: true }, 1_000, { data: task, opts: { telemetry: { metadata } } });
     taskHeartbeat('job', { ok: false, name: 'ThrottlingException' });
     endTaskHeartbeats('job');
     endAllTaskHeartbeats();
