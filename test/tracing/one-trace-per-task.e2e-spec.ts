@@ -31,8 +31,9 @@ const describeSpan = (s: ReceivedSpan) => `${s.service}:${s.name}`;
  * Tracing end to end: the built bridge (a child process, tracing on through the standard OTEL_*
  * variables only) and the example Node worker (bullmq-otel) export OTLP/HTTP JSON to a receiver
  * started here. Each execution gives one trace: receive -> send -> BullMQ's flow spans -> the
- * consumer's `process` span, and the relay's `process` span -> SendTaskSuccess/Failure; no span
- * and no exported byte carries the task token or the payload.
+ * consumer's `process` span, and the relay's `process` span -> SendTaskSuccess/Failure; a task
+ * that runs a few heartbeat intervals has its heartbeats as events of one `heartbeats` span; no
+ * span and no exported byte carries the task token or the payload.
  */
 describe('tracing: one trace per Step Functions task, bridge and consumer', () => {
   let receiver: OtlpReceiver;
@@ -42,6 +43,7 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
   let worker: ManagedChild;
   let connection: IORedis;
   let relayQueue: Queue<RelayJobData>;
+  let consumerQueue: Queue<{ orderId: string }>;
   const prefix = uniquePrefix('tracing');
   const queue = 'tracing-payments';
 
@@ -52,6 +54,7 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
     sfn = testSfnClient(sfnLocal.url);
     connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
     relayQueue = new Queue(BridgeQueue.Relay, { connection, prefix });
+    consumerQueue = new Queue(queue, { connection, prefix });
   });
 
   afterAll(async () => {
@@ -61,6 +64,7 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
       await within(bridge.exited, 25_000, 'bridge to exit on SIGTERM').catch(() => bridge.child.kill('SIGKILL'));
     }
     await relayQueue?.close();
+    await consumerQueue?.close();
     await connection?.quit();
     await sfnLocal?.close();
     sfn?.destroy();
@@ -77,8 +81,10 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
     bridge = spawnBridge(
-      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 1 }], {
+      // Heartbeats every second; progress makes one due at once, then not again for 10 s.
+      bridgeEnv(prefix, sfnLocal.url, [{ activityArn: machine.activityArn, queue, pollers: 1, heartbeatSeconds: 1 }], {
         ...otel,
+        HEARTBEAT_PROGRESS_MIN_INTERVAL_MS: '10000',
         OTEL_SERVICE_NAME: 'bridge-under-test',
         LOG_LEVEL: 'info',
       }),
@@ -104,25 +110,50 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
       amountCents: 500,
       card: '4000000000000002',
     });
+    // The worker takes 5 s (progress at each quarter): a few periodic heartbeats' worth.
+    const slow = await startExecution(sfn, machine.stateMachineArn, {
+      orderId: `${PAYLOAD_MARKER}-slow`,
+      amountCents: 500,
+      card: '4242424242424242',
+      workMs: 5_000,
+    });
     expect((await waitForExecution(sfn, ok)).status).toBe('SUCCEEDED');
     expect((await waitForExecution(sfn, declined)).status).toBe('FAILED');
+    expect((await waitForExecution(sfn, slow)).status).toBe('SUCCEEDED');
 
-    const settleNames = ['SendTaskSuccess tracing-pay', 'SendTaskFailure tracing-pay'].map((n) =>
-      n.replace('tracing-pay', machine.activityName),
-    );
+    // Each execution's job id (its consumer job carries the order id).
+    const consumerJobs = await consumerQueue.getJobs(['completed', 'failed']);
+    const jobIdOf = (suffix: string) => consumerJobs.find((j) => j.data.orderId === `${PAYLOAD_MARKER}-${suffix}`)?.id;
+    const [okJob, declinedJob, slowJob] = ['ok', 'no', 'slow'].map(jobIdOf);
+    expect({ okJob, declinedJob, slowJob, jobs: consumerJobs.length }).toEqual({
+      okJob: expect.any(String),
+      declinedJob: expect.any(String),
+      slowJob: expect.any(String),
+      jobs: 3,
+    });
+
+    const settleName = (outcome: 'success' | 'failure') =>
+      `${outcome === 'success' ? 'SendTaskSuccess' : 'SendTaskFailure'} ${machine.activityName}`;
+    const settleOf = (spans: ReceivedSpan[], jobId: string, outcome: 'success' | 'failure') =>
+      spans.find((s) => s.name === settleName(outcome) && s.attributes['messaging.message.id'] === jobId);
+    const heartbeatsName = `heartbeats ${machine.activityName}`;
     const consumerProcess = (s: ReceivedSpan) => s.service === 'worker-under-test' && s.name === `process ${queue}`;
     await receiver.waitFor(
-      (spans) => settleNames.every((n) => spans.some((s) => s.name === n)) && spans.filter(consumerProcess).length >= 2,
-      'both settle spans and both consumer process spans',
+      (spans) =>
+        Boolean(settleOf(spans, okJob!, 'success') && settleOf(spans, declinedJob!, 'failure') && settleOf(spans, slowJob!, 'success')) &&
+        spans.filter(consumerProcess).length >= 3 &&
+        spans.some((s) => s.name === heartbeatsName && s.attributes['messaging.message.id'] === slowJob),
+      'the three settle spans, the three consumer process spans and the slow task heartbeats span',
     );
     const spans = receiver.spans;
     expect(receiver.problems).toEqual([]);
 
-    for (const [settleName, outcome] of [
-      [settleNames[0], 'success'],
-      [settleNames[1], 'failure'],
+    for (const [jobId, outcome] of [
+      [okJob!, 'success'],
+      [declinedJob!, 'failure'],
+      [slowJob!, 'success'],
     ] as const) {
-      const settle = spans.find((s) => s.name === settleName)!;
+      const settle = settleOf(spans, jobId, outcome)!;
       const trace = spans.filter((s) => s.traceId === settle.traceId);
       const names = trace.map(describeSpan);
       const root = trace.filter((s) => !s.parentSpanId || !trace.some((p) => p.spanId === s.parentSpanId));
@@ -136,8 +167,7 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
         'sfn_bridge.binding': machine.activityName,
         'sfn_bridge.queue': queue,
       });
-      const jobId = receive.attributes['messaging.message.id'];
-      expect(typeof jobId).toBe('string');
+      expect(receive.attributes['messaging.message.id']).toBe(jobId);
 
       const send = trace.find((s) => s.name === `send ${queue}`);
       expect(send && ancestors(send, trace).map(describeSpan)).toEqual([describeSpan(receive)]);
@@ -168,14 +198,45 @@ describe('tracing: one trace per Step Functions task, bridge and consumer', () =
       else expect(settle.attributes['sfn_bridge.task.error']).toBeUndefined();
     }
 
-    // Two tasks, two traces (BullMQ's idle getNextJob polls make traces of their own, not counted).
+    // Three tasks, three traces (BullMQ's idle getNextJob polls make traces of their own, not counted).
     const receives = spans.filter((s) => s.name === `receive ${machine.activityName}`);
-    expect(new Set(receives.map((s) => s.traceId)).size).toBe(2);
+    expect(new Set(receives.map((s) => s.traceId)).size).toBe(3);
+
+    // The slow task's heartbeats: events of one span beside `send`, under `receive` (one replica).
+    const slowTrace = settleOf(spans, slowJob!, 'success')!.traceId;
+    const heartbeatSpans = spans.filter((s) => s.name === heartbeatsName && s.traceId === slowTrace);
+    expect(heartbeatSpans.map((s) => ancestors(s, spans).map(describeSpan))).toEqual([
+      [`bridge-under-test:receive ${machine.activityName}`],
+    ]);
+    expect(heartbeatSpans[0].attributes).toMatchObject({
+      'messaging.operation.name': 'SendTaskHeartbeat',
+      'messaging.message.id': slowJob,
+      'aws.stepfunctions.activity.arn': machine.activityArn,
+      'sfn_bridge.queue': queue,
+    });
+    const triggers = heartbeatSpans[0].events.map(
+      (e) => `${e.name}:${String(e.attributes['sfn_bridge.heartbeat.result'])}:${String(e.attributes['sfn_bridge.heartbeat.trigger'])}`,
+    );
+    // At least two on the schedule (5 s of work, 1 s interval) and the one the first progress made due.
+    const scheduled = triggers.filter((t) => t === 'heartbeat:ok:schedule').length;
+    expect({ triggers, twoScheduled: scheduled >= 2, fromProgress: triggers.includes('heartbeat:ok:progress') }).toEqual({
+      triggers,
+      twoScheduled: true,
+      fromProgress: true,
+    });
+    expect(triggers.filter((t) => !/^heartbeat:ok:(schedule|progress)$/.test(t))).toEqual([]);
+    // No other span of the trace has a heartbeat event (nothing went twice), and no heartbeat is a span.
+    expect(
+      spans
+        .filter((s) => s.traceId === slowTrace && s !== heartbeatSpans[0])
+        .filter((s) => s.events.some((e) => e.name === 'heartbeat') || /heartbeat/i.test(s.name))
+        .map(describeSpan),
+    ).toEqual([]);
 
     // No token anywhere: not in a decoded attribute or event of any span, not in the exported bytes.
     const relayJobs = await relayQueue.getJobs(['completed']);
     const tokens = relayJobs.map((j) => j.data.taskToken);
-    expect(tokens).toHaveLength(2);
+    expect(tokens).toHaveLength(3);
     const text = (s: ReceivedSpan) => JSON.stringify([s.name, s.attributes, s.events, s.status]);
     const hasToken = (t: string) => tokens.some((token) => t.includes(token) || t.includes(token.slice(0, 32)));
     expect(spans.filter((s) => hasToken(text(s))).map(describeSpan)).toEqual([]);

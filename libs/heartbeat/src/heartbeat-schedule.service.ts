@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { LimitKeys } from '@bridge/common';
 import { REDIS_CONNECTION } from '@bridge/queue';
+import { endTaskHeartbeats, progressHeartbeatDue } from '@bridge/tracing';
 import IORedis from 'ioredis';
 import { CLAIM_DUE_SCRIPT } from './claim-due.lua';
 import { HeartbeatKeys } from './heartbeat-keys';
@@ -72,6 +73,7 @@ export class HeartbeatSchedule {
   /** This replica is done with a token (failed explicitly, closed): no more heartbeats from memory. */
   forget(jobId: string): void {
     this.memory.forget(jobId);
+    endTaskHeartbeats(jobId);
   }
 
   /** Claimed or heartbeated through the shared schedule: remembered for an outage. */
@@ -92,6 +94,7 @@ export class HeartbeatSchedule {
   /** The token's entry in memory was answered "task gone": dropped, pending or not. */
   forgetInMemory(jobId: string): void {
     this.memory.forget(jobId);
+    endTaskHeartbeats(jobId);
   }
 
   /** Tokens in memory (all, and taken-not-yet-written). */
@@ -123,6 +126,7 @@ export class HeartbeatSchedule {
     const first = await this.redis.set(this.keys.progress(jobId), '1', 'PX', minIntervalMs, 'NX');
     if (first !== 'OK') return false;
     await this.redis.zadd(this.keys.schedule, 'XX', 'LT', Date.now(), jobId);
+    progressHeartbeatDue(jobId);
     return true;
   }
 
@@ -132,6 +136,7 @@ export class HeartbeatSchedule {
    */
   async remove(jobId: string, binding?: string): Promise<void> {
     this.memory.forgetWritten(jobId);
+    endTaskHeartbeats(jobId);
     if (binding === undefined) {
       await this.redis.zrem(this.keys.schedule, jobId);
       return;

@@ -5,6 +5,7 @@ import { BridgeMetrics } from '@bridge/metrics';
 import { BridgeQueue, RedisStatus, RelayJobData } from '@bridge/queue';
 import { IncidentLog, sleep } from '@bridge/common';
 import { SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
+import { taskHeartbeat } from '@bridge/tracing';
 import { Job, Queue } from 'bullmq';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
 import { LocalHeartbeat } from './local-heartbeats';
@@ -173,6 +174,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async fallbackBeat(jobId: string, entry: LocalHeartbeat): Promise<void> {
     const result = await this.callbacks.heartbeat(entry.taskToken);
+    // An event only if this replica holds the task's span: no relay job (Redis may be down) to open one from.
+    taskHeartbeat(jobId, result);
     this.logger.debug(`Heartbeat from memory for task ${tokenRef(entry.taskToken)} (${entry.binding}): ${result.ok ? 'ok' : result.name}`);
     if (result.ok) {
       this.metrics.heartbeats.inc({ binding: entry.binding, result: 'ok' });
@@ -219,6 +222,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const interval = this.intervals.get(binding) ?? this.config.heartbeat.defaultSeconds * 1000;
     this.schedule.remember(jobId, { taskToken, binding, intervalMs: interval, nextDueAt: Date.now() + interval });
     const result = await this.callbacks.heartbeat(taskToken);
+    taskHeartbeat(jobId, result, interval, relayJob);
     if (result.ok) {
       this.callFailures.success();
       this.metrics.heartbeats.inc({ binding, result: 'ok' });

@@ -1,6 +1,7 @@
 export * from './bullmq-telemetry';
 export * from './span-attributes';
 export * from './start-tracing';
+export * from './task-heartbeats';
 export * from './task-spans';
 export * from './traced-bindings';
 export * from './tracer';

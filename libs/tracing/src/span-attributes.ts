@@ -19,6 +19,10 @@ export const Attr = {
   /** What the relay job came to: relayed, expired, recovered, cancelled. */
   RelayStatus: 'sfn_bridge.relay.status',
   HeartbeatResult: 'sfn_bridge.heartbeat.result',
+  /** What made a heartbeat go out: schedule (the binding's interval), progress (the consumer's), relay-probe. */
+  HeartbeatTrigger: 'sfn_bridge.heartbeat.trigger',
+  /** On a `heartbeats` span that continues a full one of the same task on this replica. */
+  HeartbeatsContinued: 'sfn_bridge.heartbeats.continued',
 } as const;
 
 /** `messaging.system` of Step Functions activity calls (not in the conventions' list). */

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { endAllTaskHeartbeats } from './task-heartbeats';
 import { setBridgeTracer } from './tracer';
 import { tracingRequested } from './tracing-switch';
 
@@ -40,6 +41,8 @@ export function startTracingIfRequested(env: NodeJS.ProcessEnv = process.env): b
 export async function stopTracing(): Promise<void> {
   const running = sdk;
   sdk = undefined;
+  // Tasks still waiting: their heartbeat spans end now, so the flush below exports them.
+  endAllTaskHeartbeats();
   setBridgeTracer(undefined);
   if (!running) return;
   try {

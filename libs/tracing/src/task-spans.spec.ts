@@ -1,4 +1,13 @@
-import { heartbeatEvent, pollClock, tagRelay, traceReceive, traceSend, traceSettle } from './task-spans';
+import {
+  endAllTaskHeartbeats,
+  endTaskHeartbeats,
+  heartbeatEvent,
+  openTaskHeartbeats,
+  openTaskHeartbeatSpans,
+  progressHeartbeatDue,
+  taskHeartbeat,
+} from './task-heartbeats';
+import { pollClock, tagRelay, traceReceive, traceSend, traceSettle } from './task-spans';
 import { bridgeTracer } from './tracer';
 
 describe('task span hooks with tracing off', () => {
@@ -15,6 +24,18 @@ describe('task span hooks with tracing off', () => {
     expect(traceSettle({ binding: 'pay', queue: 'payments' }, 'job', { kind: 'success' }, () => settled)).toBe(settled);
     expect(() => tagRelay({ binding: 'pay', queue: 'payments' }, 'job', 'relayed')).not.toThrow();
     expect(() => heartbeatEvent({ ok: false, name: 'TaskTimedOut' })).not.toThrow();
+  });
+
+  it('holds no heartbeat span for any task, whatever the heartbeat path calls', () => {
+    const task = { binding: 'pay', queue: 'payments' };
+    const metadata = JSON.stringify({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    openTaskHeartbeats(task, 'job', 1_000);
+    progressHeartbeatDue('job');
+    taskHeartbeat('job', { ok: true }, 1_000, { data: task, opts: { telemetry: { metadata } } });
+    taskHeartbeat('job', { ok: false, name: 'ThrottlingException' });
+    endTaskHeartbeats('job');
+    endAllTaskHeartbeats();
+    expect(openTaskHeartbeatSpans()).toBe(0);
   });
 
   it('lets a failing step fail unchanged', async () => {

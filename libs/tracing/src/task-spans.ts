@@ -1,6 +1,7 @@
 import { context, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { bindingArn } from './traced-bindings';
 import { activityName, Attr, BULLMQ_SYSTEM, SFN_SYSTEM } from './span-attributes';
+import { openTaskHeartbeats } from './task-heartbeats';
 import { bridgeTracer } from './tracer';
 
 /**
@@ -11,14 +12,17 @@ import { bridgeTracer } from './tracer';
  *                                      consumer's and the relay worker's `process` spans join the trace
  *   SendTaskSuccess|Failure <activity> the relay's call (settle, CLIENT), under BullMQ's `process`
  *                                      span of the relay job
- * Heartbeats sent inside a traced step are span events. Each function runs `fn` unchanged and
- * does nothing else when tracing is off (one check of an unset variable).
+ *   heartbeats <activity>              this replica's SendTaskHeartbeat calls for the task, as
+ *                                      `heartbeat` events (task-heartbeats.ts)
+ * Each function runs `fn` unchanged and does nothing else when tracing is off (one check of an
+ * unset variable).
  */
 
 export interface ReceivedBinding {
   name: string;
   activityArn: string;
   queue: string;
+  heartbeatSeconds?: number;
 }
 
 /** When a poll starts, in ms since epoch, with tracing on; 0 (and no clock read) with it off. */
@@ -65,6 +69,8 @@ export function traceSend<T extends { enqueued: boolean; reason?: string }>(
   const tracer = bridgeTracer();
   if (!tracer) return fn();
   trace.getActiveSpan()?.setAttribute(Attr.MessageId, jobId);
+  // Beside `send`, under `receive`: this replica's span of the task's heartbeats (task-heartbeats.ts).
+  openTaskHeartbeats({ binding: binding.name, queue: binding.queue }, jobId, (binding.heartbeatSeconds ?? 60) * 1000);
   const span = tracer.startSpan(`send ${binding.queue}`, {
     kind: SpanKind.PRODUCER,
     attributes: {
@@ -142,12 +148,6 @@ export function traceSettle<T extends { ok: boolean; name?: string }>(
 export function tagRelay(task: RelayedTask, jobId: string | undefined, status: string): void {
   if (!bridgeTracer()) return;
   trace.getActiveSpan()?.setAttributes({ ...taskAttributes(task, jobId), [Attr.RelayStatus]: status });
-}
-
-/** A SendTaskHeartbeat sent inside a traced step, as an event on the active span (not a span of its own). */
-export function heartbeatEvent(result: { ok: boolean; name?: string }): void {
-  if (!bridgeTracer()) return;
-  trace.getActiveSpan()?.addEvent('heartbeat', { [Attr.HeartbeatResult]: result.ok ? 'ok' : (result.name ?? 'error') });
 }
 
 function taskAttributes(task: RelayedTask, jobId: string | undefined): Record<string, string> {
