@@ -43,7 +43,7 @@ function setup(status: string, claimDue: jest.Mock = jest.fn().mockResolvedValue
     intervalMs: INTERVAL_MS,
     nextDueAt: Date.now() + INTERVAL_MS,
   });
-  return { redis, schedule, callbacks, service, beatsOf, entry };
+  return { config, redis, schedule, callbacks, service, beatsOf, entry };
 }
 
 describe('HeartbeatService: what memory keeps alive', () => {
@@ -110,5 +110,55 @@ describe('HeartbeatService: what memory keeps alive', () => {
     expect(s.schedule.memoryCounts()).toEqual({ known: 1, pending: 1 });
     s.schedule.forget('job-1');
     expect(s.schedule.memoryCounts()).toEqual({ known: 0, pending: 0 });
+  });
+});
+
+describe('HeartbeatService: the shared schedule', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** A relay queue whose jobs BullMQ's Job.fromId can read: job id `job-<token>` holds `<token>`. */
+  function relayQueueFake(binding: string): Queue<RelayJobData> {
+    const queue = {
+      name: 'relay',
+      toKey: (type: string) => `test:relay:${type}`,
+      keys: {},
+      opts: {},
+      backend: {
+        getJobData: async (id: string) => ({
+          name: 'relay',
+          data: JSON.stringify({ taskToken: id.replace(/^job-/, ''), binding, queue: 'unit' }),
+          opts: '{}',
+          timestamp: String(Date.now()),
+        }),
+      },
+    };
+    return queue as unknown as Queue<RelayJobData>;
+  }
+
+  it('sends the next pass while one heartbeat call of an earlier pass is still unanswered', async () => {
+    const claimDue = jest.fn().mockResolvedValueOnce(['job-slow']).mockResolvedValueOnce(['job-fast']).mockResolvedValue([]);
+    const s = setup('ready', claimDue);
+    const never = new Promise(() => undefined);
+    s.callbacks.heartbeat.mockImplementation((token: string) => (token === 'slow' ? never : Promise.resolve({ ok: true })));
+    const service = new HeartbeatService(
+      s.config,
+      { up: true } as unknown as RedisStatus,
+      relayQueueFake(s.config.bindings[0].name),
+      s.schedule,
+      {} as TaskCanceller,
+      s.callbacks as unknown as TaskCallbacks,
+      new BridgeMetrics(),
+    );
+    service.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(3 * TICK_MS);
+    expect({ slow: s.beatsOf('slow'), fast: s.beatsOf('fast'), claims: claimDue.mock.calls.length }).toEqual({
+      slow: 1,
+      fast: 1,
+      claims: 3,
+    });
+    const stopping = service.onModuleDestroy();
+    await jest.advanceTimersByTimeAsync(3_000);
+    await stopping;
   });
 });

@@ -16,12 +16,20 @@ const TICK_MS = 250;
 const IDLE_TICK_MS = 1_000;
 /** How long the loop waits for one pass before ticking again. */
 const PASS_WAIT_MS = 1_000;
-/** SendTaskHeartbeat calls in flight at once from memory. */
+/** SendTaskHeartbeat calls in flight at once from memory, and from the shared schedule. */
 const MAX_FALLBACK_IN_FLIGHT = 256;
+const MAX_SHARED_IN_FLIGHT = 256;
 /** Share of the heartbeat budget the bindings' worst case may use (the rest absorbs retries). */
 const BUDGET_HEADROOM = 0.6;
-/** Retry soon (half an interval, at most this) after a throttled or failed heartbeat. */
-const RETRY_AFTER_ERROR_MS = 1_000;
+/**
+ * A heartbeat goes out within [interval - lead, interval] of the previous one, lead = one tick
+ * (a quarter interval at most): claimed on a 250 ms tick, one due at exactly `interval` would go
+ * out up to a tick late. A throttled or failed one is retried on the next tick, by this schedule
+ * (the heartbeat client makes one attempt): the token's silence stays within interval + lease.
+ */
+function leadMs(intervalMs: number): number {
+  return Math.min(TICK_MS, intervalMs / 4);
+}
 /** How often the in-memory copy of known tokens drops entries nobody here touched lately. */
 const PRUNE_EVERY_MS = 10_000;
 
@@ -53,6 +61,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   /** When the running shared pass began claiming from Redis (0: not claiming). */
   private claimStartedAt = 0;
   private fallbackInFlight = 0;
+  /** Shared-schedule heartbeats in flight (they overlap later passes; one slow call holds up no other). */
+  private readonly sharedInFlight = new Map<string, Promise<void>>();
   private prunedAt = Date.now();
   /** The last pass sent nothing: the next tick may wait longer. */
   private idle = false;
@@ -94,6 +104,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    // Heartbeats already sent are let finish (their reschedule), for at most one pass wait.
+    const settled = new AbortController();
+    void Promise.allSettled(this.sharedInFlight.values()).finally(() => settled.abort());
+    await sleep(PASS_WAIT_MS, settled.signal);
   }
 
   /**
@@ -136,7 +150,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       this.prunedAt = Date.now();
     }
     const rate = this.config.heartbeat.ratePerSecond;
-    const max = Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2);
+    const max = Math.min(Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2), MAX_SHARED_IN_FLIGHT - this.sharedInFlight.size);
+    if (max <= 0) return 0;
     this.claimStartedAt = Date.now();
     let due: string[];
     try {
@@ -144,7 +159,17 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     } finally {
       this.claimStartedAt = 0;
     }
-    await Promise.all(due.map((jobId) => this.beat(jobId)));
+    for (const jobId of due) {
+      // Claimed again while its call is still out (it outlived the lease): that call reschedules it.
+      if (this.sharedInFlight.has(jobId)) continue;
+      const beat = this.beat(jobId)
+        .catch((err: Error) => {
+          if (this.redis.up) this.sharedFailing = true;
+          this.passFailures.failure(err.message);
+        })
+        .finally(() => this.sharedInFlight.delete(jobId));
+      this.sharedInFlight.set(jobId, beat);
+    }
     return due.length;
   }
 
@@ -165,7 +190,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const due = this.schedule.dueFromMemory(now, Math.min(budget, MAX_FALLBACK_IN_FLIGHT - this.fallbackInFlight), all);
     for (const [jobId, entry] of due) {
       // Not due again while its call is in flight; calls overlap ticks instead of blocking them.
-      this.schedule.touchInMemory(jobId, now + entry.intervalMs);
+      this.schedule.touchInMemory(jobId, now + entry.intervalMs - leadMs(entry.intervalMs));
       this.fallbackInFlight++;
       void this.fallbackBeat(jobId, entry).finally(() => this.fallbackInFlight--);
     }
@@ -185,7 +210,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       this.schedule.forgetInMemory(jobId);
     } else {
       this.metrics.heartbeats.inc({ binding: entry.binding, result: 'error' });
-      this.schedule.touchInMemory(jobId, Date.now() + Math.min(entry.intervalMs / 2, RETRY_AFTER_ERROR_MS));
+      this.schedule.touchInMemory(jobId, Date.now() + leadMs(entry.intervalMs));
     }
   }
 
@@ -226,7 +251,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     if (result.ok) {
       this.callFailures.success();
       this.metrics.heartbeats.inc({ binding, result: 'ok' });
-      await this.schedule.reschedule(jobId, Date.now() + interval);
+      await this.schedule.reschedule(jobId, Date.now() + interval - leadMs(interval));
       return;
     }
     if (result.kind === SfnErrorKind.TaskGone) {
@@ -242,6 +267,6 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
     this.metrics.heartbeats.inc({ binding, result: 'error' });
     this.callFailures.failure(`${result.name} for task ${tokenRef(taskToken)} (${binding}); retrying`);
-    await this.schedule.reschedule(jobId, Date.now() + Math.min(interval / 2, RETRY_AFTER_ERROR_MS));
+    await this.schedule.reschedule(jobId, Date.now() + leadMs(interval));
   }
 }

@@ -64,7 +64,9 @@ export function createSfnClients(options: SfnClientsOptions): SfnClients {
     retryStrategy: throttleOnlyRetry(3),
     requestHandler: callbackHandler,
   });
-  // Heartbeats are idempotent: the SDK's standard retries apply, on the same socket pool.
-  const heartbeat = new SFNClient({ ...HOT_PATH, region: options.region, maxAttempts: 3, requestHandler: callbackHandler });
+  // Heartbeats, on the same socket pool, make one attempt: the heartbeat schedule owns their
+  // retries (the next tick, 250 ms), where an SDK retry would wait its backoff (throttling: up to
+  // 1 s for the first retry) and leave the token silent past its bound.
+  const heartbeat = new SFNClient({ ...HOT_PATH, region: options.region, maxAttempts: 1, requestHandler: callbackHandler });
   return { poll, callback, heartbeat };
 }

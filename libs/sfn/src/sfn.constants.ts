@@ -2,7 +2,7 @@
 export const SFN_POLL_CLIENT = Symbol('SFN_POLL_CLIENT');
 /** DI token of the SFN client used for SendTaskSuccess/Failure/Heartbeat (a pool polls never touch). */
 export const SFN_CALLBACK_CLIENT = Symbol('SFN_CALLBACK_CLIENT');
-/** DI token of the SFN client for SendTaskHeartbeat: the callbacks' socket pool, the SDK's standard retries. */
+/** DI token of the SFN client for SendTaskHeartbeat: the callbacks' socket pool, one attempt (the heartbeat schedule retries). */
 export const SFN_HEARTBEAT_CLIENT = Symbol('SFN_HEARTBEAT_CLIENT');
 
 /** Step Functions holds a poll up to 60 s; the socket must outlive it (docs/design.md section 3). */
