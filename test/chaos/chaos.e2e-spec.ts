@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChaosSummary } from '../../apps/chaos/src/run-chaos';
-import { within } from '../support/wait-for';
+import { rowOf, runChaosScript } from '../support/chaos-script';
 
 const ROOT = join(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 /**
  * A short `npm run chaos`: the chaos script (built bridge and emulator as children, a private
@@ -24,43 +22,19 @@ describe('chaos (short run of npm run chaos)', () => {
   let summary: ChaosSummary;
   let code: number | null;
   let out = '';
-  const row = (label: string) => summary.rows.find((r) => r.label.startsWith(label))!.value;
+  const row = (label: string) => rowOf(summary, label);
 
   it('runs 300 executions through bridge SIGKILL/SIGTERM, Redis restarts and AWS faults, and reports', async () => {
     expect(existsSync(join(ROOT, 'dist/apps/bridge/main.js'))).toBe(true);
     expect(existsSync(join(ROOT, 'dist/apps/sfn-local/main.js'))).toBe(true);
-    const report = join(dir, 'report.json');
-    const child = spawn(
-      TSX,
-      [
-        'apps/chaos/src/main.ts',
-        '--executions',
-        '300',
-        '--seconds',
-        '100',
-        '--rate',
-        '8',
-        '--chaos-every',
-        '5',
-        '--seed',
-        '7',
-        '--report',
-        report,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    code = await within(
-      new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c))),
+    const run = await runChaosScript(
+      ['--executions', '300', '--seconds', '100', '--rate', '8', '--chaos-every', '5', '--seed', '7'],
+      join(dir, 'report.json'),
       150_000,
-      'the chaos script to finish',
-    ).catch((err) => {
-      child.kill('SIGINT');
-      throw err;
-    });
-    expect(existsSync(report)).toBe(true);
-    summary = JSON.parse(readFileSync(report, 'utf8')) as ChaosSummary;
+    );
+    ({ code, out } = run);
+    expect({ report: !!run.summary, tail: run.summary ? '' : out.slice(-3000) }).toEqual({ report: true, tail: '' });
+    summary = run.summary!;
     expect(row('executions started')).toBe(300);
     // The chaos really happened.
     expect(summary.events['bridge-sigkill'] ?? 0).toBeGreaterThan(0);

@@ -3,8 +3,6 @@ import { resolve } from 'node:path';
 
 /** The repository root: the built bridge and emulator are run from its dist/. */
 export const ROOT = resolve(__dirname, '../../..');
-/** BullMQ key prefix of every queue in a chaos run. */
-export const PREFIX = 'chaos';
 /** The bridge's relay queue (results on their way back to Step Functions). */
 export const RELAY_QUEUE = BridgeQueue.Relay;
 /** The bridges' HEARTBEAT_DEFAULT_SECONDS (bindings without their own interval). */

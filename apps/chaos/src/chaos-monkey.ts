@@ -2,11 +2,13 @@ import { sleep } from '@bridge/common';
 import type { ChaosAction, ChaosOptions } from './chaos-options';
 import type { ProcessSupervisor } from './process-supervisor';
 import { between } from './random';
+import type { FailoverAction, FailoverRecord, RedisTopology } from './redis-topology';
 import type { RunClock } from './run-clock';
 
 export interface ChaosEvent {
   at: number;
-  action: ChaosAction;
+  /** The action done: the rotation's, except that Redis actions are failovers on a Cluster / Sentinel. */
+  action: ChaosAction | FailoverAction;
   target: string;
   ms: number;
 }
@@ -23,11 +25,13 @@ export interface KillRecord {
 
 /**
  * The chaos action scheduler: every ~`chaosEverySeconds` (0.6x to 1.4x, seeded) the next action
- * in turn kills a random bridge replica or Redis and starts it again.
+ * in turn kills a random bridge replica and starts it again, or disrupts Redis (restarts it, or
+ * fails its primary over, as the RedisTopology does).
  */
 export class ChaosMonkey {
   readonly events: ChaosEvent[] = [];
   readonly kills: KillRecord[] = [];
+  readonly failovers: FailoverRecord[] = [];
   private on: boolean;
   private loop: Promise<void> = Promise.resolve();
 
@@ -35,6 +39,7 @@ export class ChaosMonkey {
     private readonly opts: Pick<ChaosOptions, 'actions' | 'chaosEverySeconds'>,
     private readonly random: () => number,
     private readonly supervisor: ProcessSupervisor,
+    private readonly redis: RedisTopology,
     private readonly clock: RunClock,
     private readonly log: (line: string) => void,
   ) {
@@ -89,12 +94,9 @@ export class ChaosMonkey {
 
   private async stopRedis(action: 'redis-sigterm' | 'redis-sigkill'): Promise<void> {
     const at = Date.now();
-    const redis = this.supervisor.redis;
-    const signal = action === 'redis-sigkill' ? 'SIGKILL' : 'SIGTERM';
-    await redis.stop(signal, 10_000);
-    await sleep(between(this.random, 500, 2_500));
-    await this.supervisor.startWithRetry(redis);
-    this.events.push({ at, action, target: 'redis', ms: Date.now() - at });
-    this.log(`[${this.clock.elapsed()}] ${action}: Redis down for ${Date.now() - at} ms, restarted from AOF`);
+    const done = await this.redis.disrupt(action, this.random);
+    this.events.push({ at, action: done.action, target: done.target, ms: done.ms });
+    if (done.failover) this.failovers.push(done.failover);
+    this.log(`[${this.clock.elapsed()}] ${done.logLine}`);
   }
 }

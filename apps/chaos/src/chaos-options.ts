@@ -1,3 +1,4 @@
+import type { RedisMode } from './redis-topology';
 import { Kind, KINDS } from './workload';
 
 export type ChaosAction = 'bridge-sigkill' | 'bridge-sigterm' | 'redis-sigterm' | 'redis-sigkill';
@@ -9,6 +10,8 @@ export interface ChaosOptions {
   seconds: number;
   seed: number;
   replicas: number;
+  /** single: one redis-server, restarted by the Redis actions; cluster / sentinel: its primary failed over instead. */
+  redis: RedisMode;
   /** StartExecution per second. */
   rate: number;
   /** Mean seconds between two chaos actions. */
@@ -32,6 +35,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   seconds: 1_800,
   seed: 1,
   replicas: 2,
+  redis: 'single',
   rate: 100,
   chaosEverySeconds: 6,
   actions: ALL_ACTIONS,

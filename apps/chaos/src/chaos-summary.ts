@@ -1,6 +1,7 @@
 import type { SfnLocalCounters } from '../../sfn-local/src/counters';
 import type { ChaosOptions } from './chaos-options';
 import type { DispatchFigures } from './dispatch-sampler';
+import type { FailoverRecord, RedisMode } from './redis-topology';
 import type { SilenceFigures } from './heartbeat-silence';
 
 export interface ChaosRow {
@@ -18,6 +19,8 @@ export interface ChaosSummary {
   options: Omit<ChaosOptions, 'log'>;
   rows: ChaosRow[];
   events: Record<string, number>;
+  /** The run's Redis, and every failover of its primary (none with `single`). */
+  redis: { mode: RedisMode; description: string; failovers: FailoverRecord[] };
   lostDetail: string[];
   wrongDetail: string[];
   timeoutLines: string[];

@@ -1,5 +1,5 @@
 import { Job, QueueEvents, Worker } from 'bullmq';
-import IORedis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { BindingPlan, perform, TaskInput } from './workload';
 
 export interface TaskRuns {
@@ -23,16 +23,16 @@ export class Consumers {
   readonly relayResults = new Map<string, string[]>();
   private readonly workers: Worker[] = [];
   private events?: QueueEvents;
-  private eventsConnection?: IORedis;
-  private readonly connection: IORedis;
+  private eventsConnection?: Redis | Cluster;
+  private readonly connection: Redis | Cluster;
   workerErrors = 0;
 
+  /** `connect` opens a BullMQ-ready client that waits through Redis restarts and failovers (errors already handled). */
   constructor(
-    private readonly redisUrl: string,
+    private readonly connect: () => Redis | Cluster,
     private readonly prefix: string,
   ) {
-    this.connection = new IORedis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 1_000) });
-    this.connection.on('error', () => undefined);
+    this.connection = connect();
   }
 
   start(plans: { queue: string; plan: BindingPlan }[], relayQueue: string): void {
@@ -45,8 +45,7 @@ export class Consumers {
       worker.on('error', () => this.workerErrors++);
       this.workers.push(worker);
     }
-    this.eventsConnection = new IORedis(this.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 1_000) });
-    this.eventsConnection.on('error', () => undefined);
+    this.eventsConnection = this.connect();
     this.events = new QueueEvents(relayQueue, { connection: this.eventsConnection, prefix: this.prefix });
     this.events.on('error', () => undefined);
     this.events.on('completed', ({ jobId, returnvalue }) => {

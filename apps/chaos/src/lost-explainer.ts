@@ -1,6 +1,6 @@
-import IORedis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { SfnLocalControl } from '../../sfn-local/src/control-client';
-import { PREFIX, RELAY_QUEUE } from './chaos-constants';
+import { RELAY_QUEUE } from './chaos-constants';
 import type { KillRecord } from './chaos-monkey';
 import type { ExecRecord } from './workload-driver';
 
@@ -11,7 +11,8 @@ import type { ExecRecord } from './workload-driver';
 export async function explainLost(
   rec: ExecRecord,
   control: SfnLocalControl,
-  redis: IORedis,
+  redis: Redis | Cluster,
+  prefix: string,
   queue: string,
   kills: KillRecord[],
 ): Promise<{ text: string; inKilledReplica: boolean }> {
@@ -20,16 +21,16 @@ export async function explainLost(
   if (task.status === 'pending') return { text: 'task never handed out (no poll took it)', inKilledReplica: false };
   const hash = task.tokenHash!;
   const [child, relay] = await Promise.all([
-    redis.hget(`${PREFIX}:${queue}:${hash}`, 'finishedOn').then(
+    redis.hget(`${prefix}:${queue}:${hash}`, 'finishedOn').then(
       (v) => v,
       () => null,
     ),
-    redis.exists(`${PREFIX}:${RELAY_QUEUE}:${hash}`).then(
+    redis.exists(`${prefix}:${RELAY_QUEUE}:${hash}`).then(
       (v) => v,
       () => 0,
     ),
   ]);
-  const childExists = await redis.exists(`${PREFIX}:${queue}:${hash}`).then(
+  const childExists = await redis.exists(`${prefix}:${queue}:${hash}`).then(
     (v) => v,
     () => 0,
   );

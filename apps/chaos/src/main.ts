@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ALL_ACTIONS, ChaosAction, DEFAULT_OPTIONS } from './chaos-options';
 import { killAllChildren } from '@bridge/common';
+import { REDIS_MODES, RedisMode } from './redis-topology';
 import { runChaos } from './run-chaos';
 import { formatSummary } from './summary-table';
 import { Kind, KINDS } from './workload';
@@ -11,6 +12,10 @@ const HELP = `Usage: npm run chaos -- [options]
   --seconds S        bound on the whole run (default ${DEFAULT_OPTIONS.seconds})
   --seed N           workload and chaos schedule seed (default ${DEFAULT_OPTIONS.seed})
   --replicas N       bridge replicas (default ${DEFAULT_OPTIONS.replicas})
+  --redis MODE       ${REDIS_MODES.join(' | ')} (default ${DEFAULT_OPTIONS.redis}): one redis-server with AOF, which the
+                     redis-* actions restart; or a private 3x1 Redis Cluster (prefix {chaos}) / a primary + replica
+                     under 3 Sentinels, whose primary the redis-* actions fail over instead (graceful or SIGKILL,
+                     drawn from the seed) before bringing the old primary back as replica
   --rate N           StartExecution per second (default ${DEFAULT_OPTIONS.rate})
   --chaos-every S    mean seconds between chaos actions (default ${DEFAULT_OPTIONS.chaosEverySeconds})
   --actions LIST     comma list of ${ALL_ACTIONS.join(', ')}, or none (default all)
@@ -54,6 +59,7 @@ async function main(): Promise<number> {
       seconds: { type: 'string' },
       seed: { type: 'string' },
       replicas: { type: 'string' },
+      redis: { type: 'string' },
       rate: { type: 'string' },
       'chaos-every': { type: 'string' },
       actions: { type: 'string' },
@@ -70,12 +76,18 @@ async function main(): Promise<number> {
     return 0;
   }
   const kinds = list<Kind>('kinds', values.kinds, Object.keys(KINDS) as Kind[]);
+  const redis = (values.redis ?? DEFAULT_OPTIONS.redis) as RedisMode;
+  if (!REDIS_MODES.includes(redis)) {
+    process.stderr.write(`chaos: --redis must be one of ${REDIS_MODES.join(', ')}, got '${values.redis}'\n`);
+    return 2;
+  }
   const summary = await runChaos({
     ...DEFAULT_OPTIONS,
     executions: int('executions', values.executions, DEFAULT_OPTIONS.executions),
     seconds: int('seconds', values.seconds, DEFAULT_OPTIONS.seconds),
     seed: int('seed', values.seed, DEFAULT_OPTIONS.seed, 0),
     replicas: int('replicas', values.replicas, DEFAULT_OPTIONS.replicas),
+    redis,
     rate: int('rate', values.rate, DEFAULT_OPTIONS.rate),
     chaosEverySeconds: int('chaos-every', values['chaos-every'], DEFAULT_OPTIONS.chaosEverySeconds),
     actions: list<ChaosAction>('actions', values.actions, ALL_ACTIONS) ?? DEFAULT_OPTIONS.actions,

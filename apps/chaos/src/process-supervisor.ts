@@ -1,37 +1,30 @@
 import { join } from 'node:path';
-import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, ROOT, PREFIX } from './chaos-constants';
-import { freePort, ManagedChild, PrivateRedis, sleep } from '@bridge/common';
+import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, ROOT } from './chaos-constants';
+import { freePort, ManagedChild } from '@bridge/common';
 import type { BridgeBinding } from './sfn-resources';
+import { startWithRetry } from './start-with-retry';
+
+/** Where the bridges find Redis: their Redis env (see RedisTopology) and the BullMQ prefix. */
+export interface BridgeRedis {
+  bridgeEnv: Record<string, string>;
+  prefix: string;
+}
 
 /**
- * The chaos run's child processes: a private Redis (AOF), the Step Functions emulator and the
- * bridge replicas. Starts them, restarts one after a chaos action, and stops them all at the end.
+ * The chaos run's node child processes: the Step Functions emulator and the bridge replicas
+ * (Redis is the RedisTopology's). Starts them, restarts one after a chaos action, and stops them
+ * all at the end.
  */
 export class ProcessSupervisor {
-  /** In start order: Redis, the emulator, then the bridges. */
-  private readonly children: ManagedChild[] = [];
+  private emulator?: ManagedChild;
   readonly bridges: ManagedChild[] = [];
   /** Each replica's metrics URL (a fixed port per replica, kept across restarts). */
   readonly metricsUrls: string[] = [];
-  private redisChild?: PrivateRedis;
 
   constructor(
     private readonly dir: string,
     private readonly log: (line: string) => void,
   ) {}
-
-  get redis(): PrivateRedis {
-    if (!this.redisChild) throw new Error('redis is not started');
-    return this.redisChild;
-  }
-
-  async startRedis(): Promise<PrivateRedis> {
-    const redis = await PrivateRedis.create({ dir: this.dir });
-    this.redisChild = redis;
-    this.children.push(redis);
-    await redis.start();
-    return redis;
-  }
 
   /** Starts sfn-local; resolves with its URL. */
   async startEmulator(): Promise<string> {
@@ -43,13 +36,13 @@ export class ProcessSupervisor {
       logPath: join(this.dir, 'sfn-local.log'),
       ready: /listening on/,
     });
-    this.children.push(emulator);
+    this.emulator = emulator;
     await emulator.start();
     return `http://127.0.0.1:${sfnPort}`;
   }
 
   /** Starts `replicas` bridges (all at once); replica i names its worker `chaos-r<i>-g<generation>`. */
-  async startBridges(replicas: number, redisUrl: string, sfnUrl: string, bindings: BridgeBinding[]): Promise<ManagedChild[]> {
+  async startBridges(replicas: number, redis: BridgeRedis, sfnUrl: string, bindings: BridgeBinding[]): Promise<ManagedChild[]> {
     for (let i = 0; i < replicas; i++) {
       const port = await freePort();
       this.metricsUrls.push(`http://127.0.0.1:${port}/metrics`);
@@ -58,8 +51,8 @@ export class ProcessSupervisor {
         command: process.execPath,
         args: [join(ROOT, 'dist/apps/bridge/main.js')],
         env: {
-          REDIS_URL: redisUrl,
-          BULLMQ_PREFIX: PREFIX,
+          ...redis.bridgeEnv,
+          BULLMQ_PREFIX: redis.prefix,
           PORT: String(port),
           AWS_REGION: 'us-east-1',
           AWS_ENDPOINT_URL_SFN: sfnUrl,
@@ -81,30 +74,20 @@ export class ProcessSupervisor {
       });
       bridge.envFor = (generation) => ({ WORKER_NAME: `chaos-r${i}-g${generation}` });
       this.bridges.push(bridge);
-      this.children.push(bridge);
     }
     await Promise.all(this.bridges.map((b) => b.start()));
     return this.bridges;
   }
 
   /** Starts `c` again after a chaos action; up to 3 attempts, 1 s apart. */
-  async startWithRetry(c: ManagedChild): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await c.start();
-      } catch (err) {
-        if (attempt >= 3) throw err;
-        this.log(`chaos: restart of ${c.spec.name} failed (${(err as Error).message.split('\n')[0]}); retrying`);
-        await sleep(1_000);
-      }
-    }
+  startWithRetry(c: ManagedChild): Promise<void> {
+    return startWithRetry(c, this.log);
   }
 
-  /** Bridges first (graceful, bounded), then the emulator and Redis; then every log file is closed. */
+  /** Bridges first (graceful, bounded), then the emulator; then every log file is closed (Redis is stopped after, by its topology). */
   async stopAll(): Promise<void> {
-    const [redisChild, emulatorChild, ...bridgeChildren] = this.children;
-    await Promise.allSettled(bridgeChildren.map((b) => b.stop('SIGTERM', 15_000)));
-    await Promise.allSettled([emulatorChild, redisChild].filter(Boolean).map((c) => c.stop('SIGTERM', 5_000)));
-    await Promise.allSettled(this.children.map((c) => c.close()));
+    await Promise.allSettled(this.bridges.map((b) => b.stop('SIGTERM', 15_000)));
+    if (this.emulator) await this.emulator.stop('SIGTERM', 5_000).catch(() => undefined);
+    await Promise.allSettled([...(this.emulator ? [this.emulator] : []), ...this.bridges].map((c) => c.close()));
   }
 }

@@ -4,6 +4,7 @@ import { sleep } from '@bridge/common';
 import type { ChaosMonkey } from './chaos-monkey';
 import type { ChaosOptions } from './chaos-options';
 import type { ProcessSupervisor } from './process-supervisor';
+import type { RedisTopology } from './redis-topology';
 import type { RunClock } from './run-clock';
 import type { MachineRef } from './sfn-resources';
 import type { WorkloadDriver } from './workload-driver';
@@ -17,6 +18,7 @@ export interface ProgressContext {
   driver: WorkloadDriver;
   monkey: ChaosMonkey;
   supervisor: ProcessSupervisor;
+  redis: Pick<RedisTopology, 'status'>;
   clock: RunClock;
   log: (line: string) => void;
 }
@@ -62,7 +64,7 @@ export async function watchProgress(ctx: ProgressContext): Promise<void> {
       const bridges = supervisor.bridges;
       const up = bridges.filter((b) => b.running).length;
       log(
-        `[${clock.elapsed()}] started ${started}/${opts.executions}, running ${run}, ended ${started - run}; bridges up ${up}/${bridges.length}, redis ${supervisor.redis.running ? 'up' : 'DOWN'}, chaos actions ${monkey.events.length}`,
+        `[${clock.elapsed()}] started ${started}/${opts.executions}, running ${run}, ended ${started - run}; bridges up ${up}/${bridges.length}, redis ${ctx.redis.status()}, chaos actions ${monkey.events.length}`,
       );
     }
     if (now > clock.deadline) {

@@ -5,7 +5,7 @@ import {
   HistoryEvent,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import IORedis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { SfnLocalControl } from '../../sfn-local/src/control-client';
 import type { SfnLocalCounters } from '../../sfn-local/src/counters';
 import { mapLimit } from './async-utils';
@@ -52,7 +52,9 @@ export interface ChaosTally {
 export interface CollectContext {
   sfn: SFNClient;
   control: SfnLocalControl;
-  redisUrl: string;
+  /** A client for the probes of lost executions, and the prefix their keys are under. */
+  probe: () => Redis | Cluster;
+  prefix: string;
   consumers: Consumers;
   machines: Map<BindingKey, MachineRef>;
   /** The executions StartExecution accepted. */
@@ -90,7 +92,7 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
       taskRecords[i].map((task) => ({ label: `${r.input.kind}-${r.index}`, task, boundMs: ctx.silenceBoundMs(r.input.kind) })),
     ),
   );
-  const probe = new IORedis(ctx.redisUrl, { maxRetriesPerRequest: 3 });
+  const probe = ctx.probe();
 
   const t: ChaosTally = {
     started: startedRecs.length,
@@ -142,7 +144,7 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
 
     if (d.status === 'RUNNING') {
       t.lost++;
-      const why = await explainLost(rec, control, probe, machineOf(ctx.machines, rec.input.kind).queue, kills);
+      const why = await explainLost(rec, control, probe, ctx.prefix, machineOf(ctx.machines, rec.input.kind).queue, kills);
       if (why.inKilledReplica) t.lostInKilledReplica++;
       if (t.lostDetail.length < 50) t.lostDetail.push(`${rec.input.kind}-${rec.index}: ${why.text}`);
       continue;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SfnLocalControl } from '../../sfn-local/src/control-client';
 import { CLAIM_LEASE_MS } from '@bridge/heartbeat';
-import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, PREFIX, RELAY_QUEUE } from './chaos-constants';
+import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, RELAY_QUEUE } from './chaos-constants';
 import { DispatchSampler } from './dispatch-sampler';
 import { ChaosMonkey } from './chaos-monkey';
 import type { ChaosOptions } from './chaos-options';
@@ -14,10 +14,12 @@ import { faultMix } from './fault-plan';
 import { ProcessSupervisor } from './process-supervisor';
 import { watchProgress } from './progress-watcher';
 import { seededRandom } from './random';
+import type { RedisTopology } from './redis-topology';
 import { collectResults } from './result-collector';
 import { RunClock } from './run-clock';
 import { createSfnClient } from './sfn-client';
 import { createSfnResources } from './sfn-resources';
+import { startRedisTopology } from './start-redis-topology';
 import { buildSummary } from './summary-builder';
 import { BINDINGS, KINDS } from './workload';
 import { planExecutions, WorkloadDriver } from './workload-driver';
@@ -28,12 +30,14 @@ export { ALL_ACTIONS, DEFAULT_OPTIONS } from './chaos-options';
 export type { ChaosAction, ChaosOptions } from './chaos-options';
 export type { ChaosEvent } from './chaos-monkey';
 export type { ChaosRow, ChaosSummary } from './chaos-summary';
+export type { FailoverRecord, RedisMode } from './redis-topology';
 export { formatSummary } from './summary-table';
 
 /**
- * One chaos run: private Redis, the emulator (with faults) and bridge replicas as children;
- * executions started at a steady rate while the monkey kills bridges and Redis; then every
- * execution's end is read out and checked against what its worker said.
+ * One chaos run: private Redis (one node, a Cluster or Sentinel: `opts.redis`), the emulator
+ * (with faults) and bridge replicas as children; executions started at a steady rate while the
+ * monkey kills bridges and restarts Redis or fails it over; then every execution's end is read
+ * out and checked against what its worker said.
  */
 export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const log = opts.log;
@@ -42,16 +46,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const chaosRandom = seededRandom(opts.seed ^ 0x5eed);
   const dir = mkdtempSync(join(tmpdir(), 'sfn-chaos-'));
   const supervisor = new ProcessSupervisor(dir, log);
+  let redis: RedisTopology | undefined;
   let consumers: Consumers | undefined;
   let sfn: SFNClient | undefined;
   let ok = false;
   try {
-    // --- Redis (private, AOF) and the emulator --------------------------------------------------
-    const redis = await supervisor.startRedis();
+    // --- Redis (private: one node with AOF, a Cluster or Sentinel) and the emulator ---------------
+    redis = await startRedisTopology(opts.redis, dir, log);
     const sfnUrl = await supervisor.startEmulator();
     const control = new SfnLocalControl(sfnUrl);
     sfn = createSfnClient(sfnUrl);
-    log(`chaos: redis ${redis.url} (AOF in ${dir}), sfn-local ${sfnUrl}, seed ${opts.seed}`);
+    log(`chaos: redis ${redis.description}, sfn-local ${sfnUrl}, seed ${opts.seed}`);
 
     // --- Activities, state machines, bindings; consumers (in this process); bridge replicas ------
     const { usedBindings, machines, bindings } = await createSfnResources(
@@ -60,12 +65,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       opts.taskTimeoutSeconds,
       opts.taskHeartbeatSeconds,
     );
-    consumers = new Consumers(redis.url, PREFIX);
+    const topology = redis;
+    consumers = new Consumers(() => topology.connect(), redis.prefix);
     consumers.start(
       usedBindings.map((key) => ({ queue: machines.get(key)!.queue, plan: BINDINGS[key] })),
       RELAY_QUEUE,
     );
-    const bridges = await supervisor.startBridges(opts.replicas, redis.url, sfnUrl, bindings);
+    const bridges = await supervisor.startBridges(opts.replicas, redis, sfnUrl, bindings);
     log(`chaos: ${bridges.length} bridge replica(s) up; bindings ${usedBindings.join(', ')}`);
     if (opts.faults) for (const f of faultMix()) await control.injectFault(f);
     const dispatch = new DispatchSampler(() => supervisor.metricsUrls);
@@ -74,9 +80,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     // --- Workload, chaos, progress ----------------------------------------------------------------
     const driver = new WorkloadDriver(planExecutions(random, opts), sfn, machines, opts.rate, clock.deadline);
     const driving = driver.run();
-    const monkey = new ChaosMonkey(opts, chaosRandom, supervisor, clock, log);
+    const monkey = new ChaosMonkey(opts, chaosRandom, supervisor, redis, clock, log);
     monkey.start();
-    await watchProgress({ opts, sfn, control, machines, driver, monkey, supervisor, clock, log });
+    await watchProgress({ opts, sfn, control, machines, driver, monkey, supervisor, redis, clock, log });
     await monkey.stop();
     await driving;
     const runSeconds = clock.seconds();
@@ -89,12 +95,23 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const intervalMs = (key: keyof typeof BINDINGS) => (BINDINGS[key].heartbeatSeconds ?? BRIDGE_HEARTBEAT_DEFAULT_SECONDS) * 1000;
     const leaseMs = Math.min(CLAIM_LEASE_MS, ...usedBindings.map((k) => intervalMs(k) / 2));
     const silenceBoundMs = (kind: keyof typeof KINDS) => intervalMs(KINDS[kind].binding) + leaseMs;
-    const tally = await collectResults({ sfn, control, redisUrl: redis.url, consumers, machines, started, monkey, silenceBoundMs });
+    const tally = await collectResults({
+      sfn,
+      control,
+      probe: () => topology.probe(),
+      prefix: redis.prefix,
+      consumers,
+      machines,
+      started,
+      monkey,
+      silenceBoundMs,
+    });
     const summary = buildSummary({
       opts,
       tally,
       startErrors: driver.startErrors,
       events: monkey.events,
+      redis: { mode: redis.mode, description: redis.description, failovers: monkey.failovers },
       runSeconds,
       dir,
       dispatch: dispatchFigures,
@@ -105,6 +122,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     await consumers?.close().catch(() => undefined);
     sfn?.destroy();
     await supervisor.stopAll();
+    await redis?.stop().catch((err: unknown) => log(`chaos: stopping Redis failed: ${(err as Error).message}`));
     if (ok && !opts.keep) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ export interface SummaryInput {
   tally: ChaosTally;
   startErrors: number;
   events: ChaosEvent[];
+  redis: ChaosSummary['redis'];
   runSeconds: number;
   /** The run's temporary directory (logs, AOF); reported unless the run passed without `keep`. */
   dir: string;
@@ -61,7 +62,7 @@ function buildRows(opts: ChaosOptions, t: ChaosTally, startErrors: number): Chao
 }
 
 /** The summary (and verdict) of a run. */
-export function buildSummary({ opts, tally, startErrors, events, runSeconds, dir, dispatch }: SummaryInput): ChaosSummary {
+export function buildSummary({ opts, tally, startErrors, events, redis, runSeconds, dir, dispatch }: SummaryInput): ChaosSummary {
   const countEvents: Record<string, number> = {};
   for (const ev of events) countEvents[ev.action] = (countEvents[ev.action] ?? 0) + 1;
   const rows = buildRows(opts, tally, startErrors);
@@ -73,6 +74,7 @@ export function buildSummary({ opts, tally, startErrors, events, runSeconds, dir
     options: { ...opts, log: undefined } as unknown as Omit<ChaosOptions, 'log'>,
     rows,
     events: countEvents,
+    redis,
     lostDetail: tally.lostDetail,
     wrongDetail: tally.wrongDetail,
     timeoutLines: tally.timeoutLines,

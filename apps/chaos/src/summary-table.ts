@@ -1,6 +1,20 @@
 import type { ChaosSummary } from './chaos-summary';
+import type { FailoverRecord } from './redis-topology';
 
 const ms = (v: number | undefined) => (v === undefined ? 'n/a' : v === Infinity ? 'inf' : `${Math.round(v * 10) / 10} ms`);
+
+const secs = (v: number) => `${(v / 1000).toFixed(1)} s`;
+
+/** The Redis line(s): mode, and per failover kind the count and each one's time (and the rejoin after it). */
+function redisLines(r: ChaosSummary['redis']): string[] {
+  if (r.mode === 'single') return [`redis: single, ${r.description}`];
+  const kinds = (['graceful', 'kill'] as const).map((k) => [k, r.failovers.filter((f) => f.kind === k)] as const);
+  const each = (f: FailoverRecord) => `${secs(f.ms)} (+${secs(f.rejoinMs)} rejoin)`;
+  return [
+    `redis: ${r.description}; failovers ${r.failovers.length}: ${kinds.map(([k, fs]) => `${k} ${fs.length}`).join(', ')}`,
+    ...kinds.filter(([, fs]) => fs.length).map(([k, fs]) => `  ${k}: ${fs.map(each).join(', ')}`),
+  ];
+}
 
 /** The table printed at the end. */
 export function formatSummary(s: ChaosSummary): string {
@@ -17,6 +31,7 @@ export function formatSummary(s: ChaosSummary): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') || 'none'
     }`,
+    ...redisLines(s.redis),
     '',
     `  ${'metric'.padEnd(width)}  ${'count'.padStart(6)}  rule`,
     `  ${'-'.repeat(width)}  ------  ----`,

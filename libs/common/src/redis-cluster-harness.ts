@@ -145,6 +145,29 @@ export class RedisClusterHarness {
     return { oldPrimary: primary.port, newPrimary: replica.port, ms: Date.now() - started };
   }
 
+  /**
+   * Brings the node on `port` back as a replica after a failover: a killed one is started again
+   * (its nodes.conf still names it primary of its old slots; the cluster's newer epoch turns it
+   * into a replica of whoever holds them now, and it syncs from empty), a demoted one is waited
+   * for. Resolves with the ms it took, once it is an in-sync replica and the cluster is healthy,
+   * so a later failover of that shard finds a replica to promote.
+   */
+  async rejoin(port: number): Promise<number> {
+    const started = Date.now();
+    const node = this.byPort(port);
+    if (!node.running) await node.start();
+    await until(
+      `node ${port} to be an in-sync replica again`,
+      async () => {
+        const r = await node.info('replication');
+        return r.role === 'slave' && r.master_link_status === 'up';
+      },
+      30_000,
+    );
+    await this.waitHealthy();
+    return Date.now() - started;
+  }
+
   /** Every live node reports `cluster_state:ok`, and every live replica is in sync with its primary. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     await until(

@@ -64,9 +64,12 @@ export class RedisNodeProcess {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Spawns the server and waits until it answers PING. */
-  async start(): Promise<void> {
-    const child = spawn('redis-server', this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * Spawns the server (again, after a kill: same port and files) and waits until it answers PING.
+   * `extraArgs` come after the constructor's, so they win (e.g. `--replicaof` on a restart).
+   */
+  async start(extraArgs: string[] = []): Promise<void> {
+    const child = spawn('redis-server', [...this.args, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     LIVE.add(child);
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-4000));

@@ -134,6 +134,36 @@ export class RedisSentinelHarness {
     return { oldPrimary: old.port, newPrimary: next.port, ms: Date.now() - started };
   }
 
+  /**
+   * Brings the data node on `port` back as a replica after a failover: a killed one is started
+   * again as replica of the current primary, a live one (demoted ~10 s after a planned failover)
+   * is waited for. Resolves with the ms it took, once it replicates and every Sentinel lists it as
+   * a healthy replica, so a later failover has a replica to promote.
+   */
+  async rejoin(port: number): Promise<number> {
+    const started = Date.now();
+    const node = this.byPort(port);
+    if (!node.running) {
+      const primary = await this.primary();
+      await node.start(['--replicaof', '127.0.0.1', String(primary.port)]);
+    }
+    await until(
+      `data node ${port} to be a replica in sync and known healthy to every Sentinel`,
+      async () => {
+        const r = await node.info('replication');
+        if (r.role !== 'slave' || r.master_link_status !== 'up') return false;
+        for (const s of this.sentinels) {
+          const rows = (await s.command('SENTINEL', 'REPLICAS', SENTINEL_MASTER_NAME)) as string[][];
+          const row = rows.map(fieldsOf).find((f) => f.port === String(port));
+          if (!row || row.flags !== 'slave' || row['master-link-status'] !== 'ok') return false;
+        }
+        return true;
+      },
+      40_000,
+    );
+    return Date.now() - started;
+  }
+
   /** Kills every server and deletes their files. */
   async stop(): Promise<void> {
     await Promise.all([...this.sentinels, ...this.dataNodes].map((n) => n.kill()));
@@ -167,4 +197,11 @@ export class RedisSentinelHarness {
     if (!node) throw new Error(`no data node on port ${port}`);
     return node;
   }
+}
+
+/** A Sentinel reply row (`[field, value, field, value, ...]`) as a map. */
+function fieldsOf(row: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < row.length; i += 2) out[row[i]] = row[i + 1];
+  return out;
 }
