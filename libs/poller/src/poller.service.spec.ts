@@ -7,6 +7,7 @@ import { jobIdForToken, RedisStatus } from '@bridge/queue';
 import { CapacityGate } from './capacity-gate';
 import { FakeSlotReservations } from './fake-slot-reservations';
 import { PollerService } from './poller.service';
+import { twoIntegers } from './slot-reservations.service';
 
 /** A poll the test answers: with a task, empty, or an error. */
 interface OpenPoll {
@@ -130,6 +131,51 @@ describe('PollerService (fake Step Functions client, fake timers)', () => {
     redis.up = true;
     await jest.advanceTimersByTimeAsync(300);
     expect({ whileDown, afterUp: sent(), parked: open.length }).toEqual({ whileDown: 2, afterUp: 4, parked: 2 });
+    await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
+  });
+
+  it('survives a misdirected "taken" reply: the task is enqueued once, polling goes on, nothing reads a non-number', async () => {
+    const { poller, open, producer, reservations, running } = setup({ pollers: 2, maxPending: 10 });
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const taken = reservations.taken.bind(reservations);
+    let misdirected = 0;
+    reservations.taken = async (...args: Parameters<typeof taken>) => {
+      if (misdirected++ === 0) return twoIntegers('sfnBridgeTaken', 'OK') as never;
+      return taken(...args);
+    };
+    // As TaskProducer does: a try whose "taken" failed is retried (same job id, nothing added twice).
+    (producer.enqueue as jest.Mock).mockImplementation(async (_b: BindingConfig, task: TakenTask) => {
+      await task.onWrite?.().catch(() => task.onWrite?.());
+      return { enqueued: true, jobId: 'j' };
+    });
+    poller.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10);
+    open.shift()!.resolve({ taskToken: 't-misdirected', input: '{}' });
+    await jest.advanceTimersByTimeAsync(1_500);
+    expect({
+      enqueued: (producer.enqueue as jest.Mock).mock.calls.length,
+      running: running(),
+      parked: open.length,
+      errors: error.mock.calls.length,
+      outstanding: reservations.outstanding.size,
+    }).toEqual({ enqueued: 1, running: 2, parked: 2, errors: 0, outstanding: 1 });
+    await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
+  });
+
+  it('replaces a poller whose loop threw, a second later, and keeps the process running', async () => {
+    const { poller, open, running, producer } = setup({ pollers: 2, maxPending: 10 });
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    (producer.enqueue as jest.Mock).mockImplementationOnce(async () => {
+      throw new TypeError('a bug in the hand-off');
+    });
+    poller.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10);
+    open.shift()!.resolve({ taskToken: 't-bug', input: '{}' });
+    await jest.advanceTimersByTimeAsync(100);
+    const afterThrow = running();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect({ afterThrow, afterRestart: running(), errors: error.mock.calls.length }).toEqual({ afterThrow: 1, afterRestart: 2, errors: 1 });
+    expect(String(error.mock.calls[0][0])).toContain('a bug in the hand-off');
     await drainNow(poller, () => open.splice(0).forEach((p) => p.resolve({})));
   });
 

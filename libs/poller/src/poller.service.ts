@@ -16,6 +16,8 @@ import { SlotReservations } from './slot-reservations.service';
 const RETRY = { baseMs: 200, capMs: 20_000 };
 /** Retry of a binding whose activity is missing or ARN invalid: 1 s, 2 s, 4 s ... up to 30 s. */
 const BROKEN_BINDING_RETRY = { firstMs: 1_000, maxMs: 30_000 };
+/** A loop that threw is replaced after this long (if the binding is below its minimum). */
+const FAILED_LOOP_RESTART_MS = 1_000;
 
 export interface BindingStatus {
   binding: string;
@@ -121,8 +123,21 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   private startLoop(state: BindingState): void {
     state.runningPollers++;
     this.metrics.pollers.set({ binding: state.name }, state.runningPollers);
-    const loop: Promise<void> = this.loop(state).finally(() => this.loops.delete(loop));
+    const loop: Promise<void> = this.loop(state)
+      .catch((err: Error) => this.replaceFailedLoop(state, err))
+      .finally(() => this.loops.delete(loop));
     this.loops.add(loop);
+  }
+
+  /**
+   * A loop that threw (a bug, or a reply of the wrong shape) has already given back its slot and
+   * stopped counting; the process goes on, and a loop below the binding's minimum is replaced
+   * after a second, never in a tight loop.
+   */
+  private async replaceFailedLoop(state: BindingState, err: Error): Promise<void> {
+    this.logger.error(`Binding ${state.name}: a poller stopped on an unexpected error: ${err.stack ?? err.message}`);
+    await sleep(FAILED_LOOP_RESTART_MS, this.stop.signal);
+    if (!this.stop.signal.aborted && state.runningPollers < state.minPollers) this.startLoop(state);
   }
 
   /**

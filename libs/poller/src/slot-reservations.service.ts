@@ -6,6 +6,7 @@ import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { PRODUCER_CONNECTION, REDIS_CONNECTION, RedisClient } from '@bridge/queue';
 import { HeartbeatKeys } from '@bridge/heartbeat';
 import { LEAVE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, RESERVE_SCRIPT, SWEEP_SCRIPT, TAKEN_SCRIPT } from './reservation.lua';
+import { UnexpectedReplyError } from './unexpected-reply.error';
 
 /** A replica's lease: renewed every LEASE_RENEW_MS; a replica silent for LEASE_MS has its poll slots purged. */
 export const LEASE_MS = 6_000;
@@ -50,27 +51,33 @@ export class SlotReservations {
 
   /** Asks for up to `want` poll slots of `binding`. */
   async reserve(binding: string, want: number, maxPending: number): Promise<{ granted: number; outstanding: number }> {
-    const [granted, outstanding] = (await this.call(this.redis, 'sfnBridgeReserve')(
-      this.keys.outstanding(binding),
-      this.keys.polls(binding),
-      this.replica,
-      want,
-      maxPending,
-      AWS_POLLS_PER_ACTIVITY,
-    )) as [number, number];
+    const [granted, outstanding] = twoIntegers(
+      'sfnBridgeReserve',
+      await this.call(this.redis, 'sfnBridgeReserve')(
+        this.keys.outstanding(binding),
+        this.keys.polls(binding),
+        this.replica,
+        want,
+        maxPending,
+        AWS_POLLS_PER_ACTIVITY,
+      ),
+    );
     return { granted, outstanding };
   }
 
   /** A poll with one of our slots returned a task: it becomes outstanding; `kept` = the slot stays ours. */
   async taken(binding: string, jobId: string, takenAt: number, maxPending: number): Promise<{ kept: boolean; outstanding: number }> {
-    const [kept, outstanding] = (await this.call(this.producerRedis, 'sfnBridgeTaken')(
-      this.keys.outstanding(binding),
-      this.keys.polls(binding),
-      this.replica,
-      jobId,
-      takenAt,
-      maxPending,
-    )) as [number, number];
+    const [kept, outstanding] = twoIntegers(
+      'sfnBridgeTaken',
+      await this.call(this.producerRedis, 'sfnBridgeTaken')(
+        this.keys.outstanding(binding),
+        this.keys.polls(binding),
+        this.replica,
+        jobId,
+        takenAt,
+        maxPending,
+      ),
+    );
     return { kept: kept === 1, outstanding };
   }
 
@@ -86,14 +93,17 @@ export class SlotReservations {
 
   /** Renews this replica's lease (slots held per binding, in config order) and purges expired replicas. */
   async renew(slotsPerBinding: number[], now = Date.now()): Promise<{ purged: number; reasserted: boolean }> {
-    const [purged, reasserted] = (await this.call(this.redis, 'sfnBridgeRenew')(
-      this.keys.replicas,
-      ...this.bindings.map((b) => this.keys.polls(b)),
-      this.replica,
-      now,
-      LEASE_MS,
-      ...slotsPerBinding,
-    )) as [number, number];
+    const [purged, reasserted] = twoIntegers(
+      'sfnBridgeRenew',
+      await this.call(this.redis, 'sfnBridgeRenew')(
+        this.keys.replicas,
+        ...this.bindings.map((b) => this.keys.polls(b)),
+        this.replica,
+        now,
+        LEASE_MS,
+        ...slotsPerBinding,
+      ),
+    );
     return { purged, reasserted: reasserted === 1 };
   }
 
@@ -111,4 +121,10 @@ export class SlotReservations {
     const fn = (connection as unknown as Record<string, Script>)[name];
     return fn.bind(connection);
   }
+}
+
+/** The scripts answer two integers; anything else is refused (UnexpectedReplyError), never read. */
+export function twoIntegers(script: string, reply: unknown): [number, number] {
+  if (Array.isArray(reply) && reply.length === 2 && reply.every((n) => Number.isInteger(n))) return reply as [number, number];
+  throw new UnexpectedReplyError(script, reply);
 }
