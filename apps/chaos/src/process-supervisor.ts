@@ -65,7 +65,9 @@ export class ProcessSupervisor {
           ENQUEUE_RETRY_FOR_MS: '30000',
           SHUTDOWN_DRAIN_TIMEOUT_MS: '10000',
           HEARTBEAT_DEFAULT_SECONDS: String(BRIDGE_HEARTBEAT_DEFAULT_SECONDS),
-          HEARTBEAT_RATE_PER_SECOND: '400',
+          // Above the bindings' worst case (sum of maxPending / heartbeatSeconds = 850/s) over the bridge's
+          // 60 % headroom, as its start-up check asks: a smaller budget makes every heartbeat late by design.
+          HEARTBEAT_RATE_PER_SECOND: '1500',
           HEARTBEAT_PROGRESS_MIN_INTERVAL_MS: '1000',
           BULL_BOARD_ENABLED: 'false',
         },
