@@ -87,14 +87,11 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
   const histories = await mapLimit(startedRecs, 16, (r) => historyOf(sfn, r.arn!));
   const counters = await control.counters();
   const taskRecords = await mapLimit(startedRecs, 16, (r) => control.tasks({ executionArn: r.arn! }).catch(() => []));
-  const silence = heartbeatSilences(
-    startedRecs.flatMap((r, i) =>
-      taskRecords[i].map((task) => ({ label: `${r.input.kind}-${r.index}`, task, boundMs: ctx.silenceBoundMs(r.input.kind) })),
-    ),
-  );
+  /** Executions whose token died unwritten with a SIGKILLed replica: no heartbeat silence to measure. */
+  const unwrittenTokens = new Set<number>();
   const probe = ctx.probe();
 
-  const t: ChaosTally = {
+  const t: Omit<ChaosTally, 'silence'> = {
     started: startedRecs.length,
     succeeded: 0,
     failedAsSaid: 0,
@@ -116,7 +113,6 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     timeoutLines: [],
     relayOutcomes: tallyRelayOutcomes(consumers.relayResults),
     counters,
-    silence,
     secondResultLines: startedRecs
       .flatMap((r, i) =>
         taskRecords[i]
@@ -151,6 +147,16 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     }
     const error = d.error ?? '';
     if (TIMEOUT_ERRORS.has(error) || d.status === 'TIMED_OUT') {
+      // A heartbeat task whose token died unwritten with a SIGKILLed replica times out after its
+      // HeartbeatSeconds instead of staying RUNNING: lost in the killed replica, not a bridge timeout.
+      const unwritten = await explainLost(rec, control, probe, ctx.prefix, machineOf(ctx.machines, rec.input.kind).queue, kills);
+      if (unwritten.inKilledReplica) {
+        unwrittenTokens.add(i);
+        t.lost++;
+        t.lostInKilledReplica++;
+        if (t.lostDetail.length < 50) t.lostDetail.push(`${rec.input.kind}-${rec.index}: ${error || d.status}: ${unwritten.text}`);
+        continue;
+      }
       t.timeouts++;
       if (KINDS[rec.input.kind].heartbeat) t.hbTimeouts++;
       const key = `${rec.input.kind}: ${error || d.status}`;
@@ -196,5 +202,12 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     }
   }
   await probe.quit().catch(() => probe.disconnect());
-  return t;
+  const silence = heartbeatSilences(
+    startedRecs.flatMap((r, i) =>
+      unwrittenTokens.has(i)
+        ? []
+        : taskRecords[i].map((task) => ({ label: `${r.input.kind}-${r.index}`, task, boundMs: ctx.silenceBoundMs(r.input.kind) })),
+    ),
+  );
+  return { ...t, silence };
 }

@@ -35,7 +35,9 @@ function buildRows(opts: ChaosOptions, t: ChaosTally, startErrors: number): Chao
       label: 'lost: token in a SIGKILLed replica, not yet written',
       value: t.lostInKilledReplica,
       rule: 'info',
-      note: t.lostInKilledReplica ? `Step Functions times them out after TimeoutSeconds=${opts.taskTimeoutSeconds}` : undefined,
+      note: t.lostInKilledReplica
+        ? `Step Functions times them out after HeartbeatSeconds (heartbeat tasks) or TimeoutSeconds=${opts.taskTimeoutSeconds}`
+        : undefined,
     },
     {
       label: 'timed out because of the bridge',
