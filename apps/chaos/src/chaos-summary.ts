@@ -32,6 +32,8 @@ export interface ChaosSummary {
   relayOutcomes: Record<string, number>;
   /** Token received -> task in Redis, from the replicas' histograms. */
   dispatch: DispatchFigures;
+  /** The same, without the scrape intervals that overlap a Redis outage (or failover) + 2 s. */
+  dispatchClearOfRedisOutages: DispatchFigures;
   /** Longest heartbeat silence per token, from the emulator's task records. */
   silence: SilenceFigures;
   secondResultLines: string[];

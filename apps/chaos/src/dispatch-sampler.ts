@@ -1,8 +1,11 @@
 /**
  * Samples every bridge replica's `sfn_bridge_dispatch_seconds` histogram (token received -> task
  * in Redis) during a chaos run. A replica's counters restart with its process, so a scrape whose
- * count went down banks the previous one; samples a SIGKILLed replica took since its last scrape
- * (at most `everyMs`) are lost. Percentiles are bucket upper bounds (what a histogram can tell).
+ * count went down counts the new process's whole histogram as that interval's samples; samples a
+ * SIGKILLed replica took since its last scrape (at most `everyMs`) are lost. Each scrape's new
+ * samples are kept with their interval, so the figures are given for the whole run and for the
+ * intervals clear of Redis outages (a task taken while Redis is down waits for it, by design).
+ * Percentiles are bucket upper bounds (what a histogram can tell).
  */
 export interface DispatchFigures {
   samples: number;
@@ -40,9 +43,17 @@ export function dispatchFigures(b: Buckets): DispatchFigures {
   return { samples, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
 }
 
+/** New samples of one replica between two scrapes. */
+interface Interval {
+  from: number;
+  to: number;
+  delta: Buckets;
+}
+
 export class DispatchSampler {
-  private readonly current = new Map<string, Buckets>();
-  private readonly banked: Buckets = new Map();
+  private readonly current = new Map<string, { at: number; buckets: Buckets }>();
+  private readonly intervals: Interval[] = [];
+  private readonly startedAt = Date.now();
   private timer?: NodeJS.Timeout;
   private scraping?: Promise<void>;
 
@@ -57,14 +68,21 @@ export class DispatchSampler {
     }, this.everyMs);
   }
 
-  /** Stops sampling after one last scrape of every replica. */
-  async stop(): Promise<DispatchFigures> {
+  /**
+   * Stops sampling after one last scrape of every replica: the figures of the whole run, and of
+   * the intervals that `disturbed(from, to)` (a Redis outage overlapping them) does not flag.
+   */
+  async stop(disturbed: (from: number, to: number) => boolean = () => false): Promise<{ all: DispatchFigures; clear: DispatchFigures }> {
     clearInterval(this.timer);
     await this.scraping;
     await this.scrape();
-    const sum: Buckets = new Map(this.banked);
-    for (const b of this.current.values()) for (const [le, n] of b) sum.set(le, (sum.get(le) ?? 0) + n);
-    return dispatchFigures(sum);
+    const all: Buckets = new Map();
+    const clear: Buckets = new Map();
+    for (const { from, to, delta } of this.intervals) {
+      add(all, delta);
+      if (!disturbed(from, to)) add(clear, delta);
+    }
+    return { all: dispatchFigures(all), clear: dispatchFigures(clear) };
   }
 
   private async scrape(): Promise<void> {
@@ -75,11 +93,19 @@ export class DispatchSampler {
           () => undefined,
         );
         if (text === undefined) return;
+        const at = Date.now();
         const next = parseDispatchBuckets(text);
         const prev = this.current.get(url);
-        if (prev && total(next) < total(prev)) for (const [le, n] of prev) this.banked.set(le, (this.banked.get(le) ?? 0) + n);
-        this.current.set(url, next);
+        const restarted = !prev || total(next) < total(prev.buckets);
+        const delta: Buckets = new Map();
+        for (const [le, n] of next) delta.set(le, n - (restarted ? 0 : (prev.buckets.get(le) ?? 0)));
+        if (total(delta) > 0) this.intervals.push({ from: prev?.at ?? this.startedAt, to: at, delta });
+        this.current.set(url, { at, buckets: next });
       }),
     );
   }
+}
+
+function add(into: Buckets, from: Buckets): void {
+  for (const [le, n] of from) into.set(le, (into.get(le) ?? 0) + n);
 }

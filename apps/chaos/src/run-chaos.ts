@@ -86,7 +86,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     await monkey.stop();
     await driving;
     const runSeconds = clock.seconds();
-    const dispatchFigures = await dispatch.stop();
+    // Dispatch figures also without the scrapes that overlap a Redis outage (+2 s for the retried writes).
+    const dispatchFigures = await dispatch.stop((from, to) =>
+      monkey.events.some((ev) => ev.action.startsWith('redis') && ev.at <= to && ev.at + ev.ms + 2_000 >= from),
+    );
 
     // --- Read-out and verdict ---------------------------------------------------------------------
     const started = driver.started();

@@ -13,7 +13,7 @@ export interface SummaryInput {
   runSeconds: number;
   /** The run's temporary directory (logs, AOF); reported unless the run passed without `keep`. */
   dir: string;
-  dispatch: DispatchFigures;
+  dispatch: { all: DispatchFigures; clear: DispatchFigures };
 }
 
 /** The report rows; every 'zero' row must be 0 for the run to pass. */
@@ -92,7 +92,8 @@ export function buildSummary({ opts, tally, startErrors, events, redis, runSecon
       pollsAbandoned: counters.pollsAbandoned,
     },
     relayOutcomes: tally.relayOutcomes,
-    dispatch,
+    dispatch: dispatch.all,
+    dispatchClearOfRedisOutages: dispatch.clear,
     silence: tally.silence,
     secondResultLines: tally.secondResultLines,
     logDir: ok && !opts.keep ? undefined : dir,

@@ -44,6 +44,7 @@ export function formatSummary(s: ChaosSummary): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
     `dispatch (token received -> in Redis, bucket upper bounds): p50 <= ${ms(s.dispatch.p50Ms)}, p99 <= ${ms(s.dispatch.p99Ms)}, max <= ${ms(s.dispatch.maxMs)} (${s.dispatch.samples} samples)`,
+    `  clear of Redis outages (+2 s): p50 <= ${ms(s.dispatchClearOfRedisOutages.p50Ms)}, p99 <= ${ms(s.dispatchClearOfRedisOutages.p99Ms)}, max <= ${ms(s.dispatchClearOfRedisOutages.maxMs)} (${s.dispatchClearOfRedisOutages.samples} samples)`,
     `longest heartbeat silence per token: max ${s.silence.longestMs} ms, p99 ${s.silence.p99Ms} ms over ${s.silence.tokens} tokens; ${s.silence.overBound} above interval + claim lease (${s.silence.boundMs} ms)`,
     ...s.silence.worst.map((w) => `  ${w}`),
     `emulator: calls ${Object.entries(s.counters.calls)
