@@ -11,7 +11,7 @@
  *   steady    bridge RSS every BENCH_STEADY_SAMPLE_SECONDS in a BENCH_STEADY_RATE tasks/s run of BENCH_STEADY_SECONDS
  *   idle      BENCH_IDLE_BINDINGS x BENCH_IDLE_POLLERS, 60 s polls, no tasks, over BENCH_IDLE_SECONDS
  *   latency   dispatch and relay latency at 300 and 150 tasks/s (BENCH_LATENCY_SECONDS each) with
- *             BENCH_LATENCY_POLLERS polls parked
+ *             BENCH_LATENCY_POLLERS polls parked, after BENCH_LATENCY_WARMUP_SECONDS (5) at the same rate, not measured
  * Other env: BENCH_TASKS (3000), BENCH_CPU_PROF=<dir> (the bridge phase's bridge runs with --cpu-prof;
  * the busy window is written next to it for bench/profile-summary.ts), BENCH_BRIDGE_ENV='{"K":"V"}'.
  */
@@ -39,6 +39,7 @@ const opts = {
   idleSeconds: env('BENCH_IDLE_SECONDS', 60),
   latencySeconds: env('BENCH_LATENCY_SECONDS', 20),
   latencyPollers: env('BENCH_LATENCY_POLLERS', 200),
+  latencyWarmupSeconds: env('BENCH_LATENCY_WARMUP_SECONDS', 5),
 };
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'baseline,direct,bridge,held,steady,idle,latency').split(','));
 const PROF_DIR = process.env.BENCH_CPU_PROF;
@@ -74,8 +75,8 @@ async function main(): Promise<void> {
     await phase('steady', () => steadyRss(redis, opts.steadyRate, opts.steadySeconds, opts.steadySampleSeconds * 1000, BRIDGE_ENV));
     await phase('idle', () => idleCost(redis, opts.idleBindings, opts.idlePollers, opts.idleWarmupSeconds, opts.idleSeconds));
     await phase('latency', async () => [
-      await latencyAt(redis, 300, opts.latencySeconds, opts.latencyPollers),
-      await latencyAt(redis, 150, opts.latencySeconds, opts.latencyPollers),
+      await latencyAt(redis, 300, opts.latencySeconds, opts.latencyPollers, opts.latencyWarmupSeconds),
+      await latencyAt(redis, 150, opts.latencySeconds, opts.latencyPollers, opts.latencyWarmupSeconds),
     ]);
   } finally {
     await redis.stop();

@@ -107,7 +107,7 @@ export function printRows(r: Results): void {
     const tgt = l.rate >= 300 ? 'p99 <= 10 ms' : 'p99 <= 5 ms';
     const f = (x: Latency['dispatch']) =>
       `p50 ${fmt(x.p50)} / p99 ${fmt(x.p99)} / max ${fmt(x.max)} ms (${fmt(x.within10 * 100)} % <= 10 ms)`;
-    const head = `${l.rate} tasks/s (got ${fmt(l.achievedRate)}), ${l.parkedAtStart} polls parked, ${l.tasks} tasks`;
+    const head = `${l.rate} tasks/s (got ${fmt(l.achievedRate)}), ${l.parkedAtStart} polls parked, ${l.tasks} tasks after ${l.warmupSeconds ?? 0} s warm-up`;
     rows.push([`dispatch latency (token -> job waiting), ${head}`, '-', f(l.dispatch), '-', tgt]);
     rows.push([`relay latency (job completed -> SendTask* received), ${head}`, '-', f(l.relay), '-', tgt]);
   }
