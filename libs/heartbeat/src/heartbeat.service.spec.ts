@@ -1,7 +1,7 @@
 import { BridgeConfig, loadConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
 import { RedisStatus, RelayJobData } from '@bridge/queue';
-import { TaskCallbacks } from '@bridge/sfn';
+import { SfnErrorKind, TaskCallbacks } from '@bridge/sfn';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
@@ -135,6 +135,35 @@ describe('HeartbeatService: the shared schedule', () => {
     };
     return queue as unknown as Queue<RelayJobData>;
   }
+
+  it('sends a throttled heartbeat again within 100 ms, not a tick later', async () => {
+    const claimDue = jest.fn().mockResolvedValueOnce(['job-throttled']).mockResolvedValue([]);
+    const s = setup('ready', claimDue);
+    s.callbacks.heartbeat
+      .mockResolvedValueOnce({ ok: false, kind: SfnErrorKind.Throttled, name: 'ThrottlingException' })
+      .mockResolvedValue({ ok: true });
+    const service = new HeartbeatService(
+      s.config,
+      { up: true } as unknown as RedisStatus,
+      relayQueueFake(s.config.bindings[0].name),
+      s.schedule,
+      {} as TaskCanceller,
+      s.callbacks as unknown as TaskCallbacks,
+      new BridgeMetrics(),
+    );
+    service.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(TICK_MS);
+    const first = s.beatsOf('throttled');
+    await jest.advanceTimersByTimeAsync(100);
+    expect({ first, within100ms: s.beatsOf('throttled'), claims: claimDue.mock.calls.length }).toEqual({
+      first: 1,
+      within100ms: 2,
+      claims: 1,
+    });
+    const stopping = service.onModuleDestroy();
+    await jest.advanceTimersByTimeAsync(3_000);
+    await stopping;
+  });
 
   it('sends the next pass while one heartbeat call of an earlier pass is still unanswered', async () => {
     const claimDue = jest.fn().mockResolvedValueOnce(['job-slow']).mockResolvedValueOnce(['job-fast']).mockResolvedValue([]);

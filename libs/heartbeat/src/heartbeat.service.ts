@@ -24,9 +24,12 @@ const BUDGET_HEADROOM = 0.6;
 /**
  * A heartbeat goes out within [interval - lead, interval] of the previous one, lead = one tick
  * (a quarter interval at most): claimed on a 250 ms tick, one due at exactly `interval` would go
- * out up to a tick late. A throttled or failed one is retried on the next tick, by this schedule
- * (the heartbeat client makes one attempt): the token's silence stays within interval + lease.
+ * out up to a tick late. A throttled or failed one is sent again 50-100 ms later, and if that
+ * fails too, on the next tick, by this schedule (the heartbeat client makes one attempt): the
+ * token's silence stays within interval + lease.
  */
+/** A shared-schedule heartbeat refused once is sent again after 50-100 ms, within its claim lease. */
+const QUICK_RETRY_MS = 50;
 function leadMs(intervalMs: number): number {
   return Math.min(TICK_MS, intervalMs / 4);
 }
@@ -246,8 +249,16 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const { binding, taskToken } = relayJob.data;
     const interval = this.intervals.get(binding) ?? this.config.heartbeat.defaultSeconds * 1000;
     this.schedule.remember(jobId, { taskToken, binding, intervalMs: interval, nextDueAt: Date.now() + interval });
-    const result = await this.callbacks.heartbeat(taskToken);
+    let result = await this.callbacks.heartbeat(taskToken);
     taskHeartbeat(jobId, result, interval, relayJob);
+    if (!result.ok && (result.kind === SfnErrorKind.Throttled || result.kind === SfnErrorKind.Transient)) {
+      // Throttled, 5xx, reset: once more shortly, so one refused call does not cost the token a
+      // tick (its silence bound is interval + lease); a second failure waits for the next tick.
+      this.metrics.heartbeats.inc({ binding, result: 'error' });
+      await sleep(QUICK_RETRY_MS + Math.random() * QUICK_RETRY_MS);
+      result = await this.callbacks.heartbeat(taskToken);
+      taskHeartbeat(jobId, result, interval, relayJob);
+    }
     if (result.ok) {
       this.callFailures.success();
       this.metrics.heartbeats.inc({ binding, result: 'ok' });
