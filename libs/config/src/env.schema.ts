@@ -177,7 +177,9 @@ export const envSchema = z.object({
     .describe("Minimum time (ms) between two heartbeats caused by a consumer's `job.updateProgress()` for one task."),
   ENQUEUE_RETRY_FOR_MS: envInt(0)
     .default(30000)
-    .describe('How long (ms) enqueueing a received task is retried (e.g. Redis down) before SendTaskFailure `Bridge.EnqueueFailed`.'),
+    .describe(
+      'How long (ms) enqueueing a received task is retried (e.g. Redis down) before SendTaskFailure `Bridge.EnqueueFailed`; at shutdown, until 2 s before the drain ends.',
+    ),
   SHUTDOWN_DRAIN_TIMEOUT_MS: envInt(0)
     .default(70000)
     .describe(

@@ -43,6 +43,7 @@ function setup({ pollers = 3, minPollers = undefined as number | undefined, maxP
       await task.onWrite?.();
       return { enqueued: true, jobId: 'j' };
     }),
+    cutRetries: jest.fn(),
   } as unknown as TaskProducer;
   const metrics = new BridgeMetrics();
   const redis = { up: true };

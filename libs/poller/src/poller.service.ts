@@ -16,6 +16,8 @@ import { SlotReservations } from './slot-reservations.service';
 const RETRY = { baseMs: 200, capMs: 20_000 };
 /** Retry of a binding whose activity is missing or ARN invalid: 1 s, 2 s, 4 s ... up to 30 s. */
 const BROKEN_BINDING_RETRY = { firstMs: 1_000, maxMs: 30_000 };
+/** At shutdown, enqueue retries stop this long before the drain gives up (to send Bridge.EnqueueFailed). */
+const FAIL_BEFORE_DRAIN_ENDS_MS = 2_000;
 /** A loop that threw is replaced after this long (if the binding is below its minimum). */
 const FAILED_LOOP_RESTART_MS = 1_000;
 
@@ -94,6 +96,8 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async drainOnce(): Promise<void> {
     this.stop.abort();
+    // A write still retrying then fails its task explicitly, with time left to send that failure.
+    this.producer.cutRetries(Date.now() + Math.max(0, this.config.shutdown.drainTimeoutMs - FAIL_BEFORE_DRAIN_ENDS_MS));
     const parked = this.states.reduce((n, s) => n + s.parked, 0);
     this.logger.log(
       parked > 0 ? `Draining ${parked} parked poll(s) before shutdown` : 'Shutting down: no poll parked, none started from now on',

@@ -65,6 +65,20 @@ describe('TaskProducer', () => {
     expect(schedule.memoryCounts()).toEqual({ known: 0, pending: 0 });
   });
 
+  it('at shutdown stops retrying a failing write at the cut and fails the task once, well inside ENQUEUE_RETRY_FOR_MS', async () => {
+    const { binding, flow, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '30000' });
+    const down = new Error('Too many Cluster redirections. Last error: Error: Connection is closed.');
+    connection.zadd.mockRejectedValue(down);
+    flow.add.mockRejectedValue(down);
+    let settled = false;
+    const result = producer.enqueue(binding, task()).finally(() => (settled = true));
+    await jest.advanceTimersByTimeAsync(1_000);
+    producer.cutRetries(Date.now() + 1_000);
+    await jest.advanceTimersByTimeAsync(3_500);
+    expect({ settled, failures: callbacks.failure.mock.calls.length }).toEqual({ settled: true, failures: 1 });
+    await expect(result).resolves.toEqual({ enqueued: false, reason: down.message });
+  });
+
   it('bounds a write Redis never answers per try, and never past the retry budget', async () => {
     const { binding, flow, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '12000' });
     connection.zadd.mockReturnValue(new Promise(() => undefined));

@@ -39,6 +39,8 @@ export type EnqueueResult = { enqueued: true; jobId: string } | { enqueued: fals
 @Injectable()
 export class TaskProducer {
   private readonly logger = new Logger(TaskProducer.name);
+  /** Shutdown: no write is retried past this (ms since epoch); the task is failed explicitly instead. */
+  private retryUntil = Infinity;
 
   constructor(
     @InjectFlowProducer(TASK_FLOW_PRODUCER) private readonly flow: FlowProducer,
@@ -64,6 +66,16 @@ export class TaskProducer {
     return traceSend(binding, jobId, () => this.write(binding, task, jobId, flow, firstBeat, Date.now() + this.config.enqueue.retryForMs));
   }
 
+  /**
+   * Shutdown: writes still failing at `at` stop retrying and fail their task with
+   * `Bridge.EnqueueFailed`, so a write stuck in a Redis outage or failover ends as the task's one
+   * result before the process exits instead of dying with it (ENQUEUE_RETRY_FOR_MS may be longer
+   * than the drain).
+   */
+  cutRetries(at: number): void {
+    this.retryUntil = Math.min(this.retryUntil, at);
+  }
+
   private async write(
     binding: BindingConfig,
     task: TakenTask,
@@ -85,7 +97,7 @@ export class TaskProducer {
         // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
         await withTimeout(
           Promise.all([entry, added, alsoWritten]),
-          Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, deadline - Date.now())),
+          Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, Math.min(deadline, this.retryUntil) - Date.now())),
           'Redis write',
         );
         this.heartbeats.written(jobId);
@@ -106,7 +118,7 @@ export class TaskProducer {
       }
       // The budget is used in full: a fast-failing write (connection down) retries until the
       // deadline, with one last try at it.
-      const left = deadline - Date.now();
+      const left = Math.min(deadline, this.retryUntil) - Date.now();
       if (left <= 0) break;
       await sleep(Math.min(fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 }), left));
     }
