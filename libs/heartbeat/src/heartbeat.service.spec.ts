@@ -13,7 +13,27 @@ const INTERVAL_MS = 2_000;
 /** The loop ticks every 250 ms; a due heartbeat goes out on the next tick. */
 const TICK_MS = 250;
 
-function setup(status: string, claimDue: jest.Mock = jest.fn().mockResolvedValue([])) {
+/** A relay queue whose jobs BullMQ's Job.fromId can read: job id `job-<token>` holds `<token>`. */
+function relayQueueFake(binding: string): Queue<RelayJobData> {
+  const queue = {
+    name: 'relay',
+    toKey: (type: string) => `test:relay:${type}`,
+    keys: {},
+    opts: {},
+    backend: {
+      getJobData: async (id: string) => ({
+        name: 'relay',
+        data: JSON.stringify({ taskToken: id.replace(/^job-/, ''), binding, queue: 'unit' }),
+        opts: '{}',
+        timestamp: String(Date.now()),
+      }),
+    },
+  };
+  return queue as unknown as Queue<RelayJobData>;
+}
+
+/** `relayJobs`: the relay queue answers Job.fromId (shared-schedule passes); otherwise an empty stand-in. */
+function setup(status: string, claimDue: jest.Mock = jest.fn().mockResolvedValue([]), relayJobs = false) {
   const config: BridgeConfig = loadConfig({
     BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: unit\n    heartbeatSeconds: ${INTERVAL_MS / 1000}\n`,
   });
@@ -30,7 +50,7 @@ function setup(status: string, claimDue: jest.Mock = jest.fn().mockResolvedValue
   const service = new HeartbeatService(
     config,
     { up: status === 'ready' } as unknown as RedisStatus,
-    {} as Queue<RelayJobData>,
+    relayJobs ? relayQueueFake(config.bindings[0].name) : ({} as Queue<RelayJobData>),
     schedule,
     {} as TaskCanceller,
     callbacks as unknown as TaskCallbacks,
@@ -117,40 +137,13 @@ describe('HeartbeatService: the shared schedule', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  /** A relay queue whose jobs BullMQ's Job.fromId can read: job id `job-<token>` holds `<token>`. */
-  function relayQueueFake(binding: string): Queue<RelayJobData> {
-    const queue = {
-      name: 'relay',
-      toKey: (type: string) => `test:relay:${type}`,
-      keys: {},
-      opts: {},
-      backend: {
-        getJobData: async (id: string) => ({
-          name: 'relay',
-          data: JSON.stringify({ taskToken: id.replace(/^job-/, ''), binding, queue: 'unit' }),
-          opts: '{}',
-          timestamp: String(Date.now()),
-        }),
-      },
-    };
-    return queue as unknown as Queue<RelayJobData>;
-  }
-
   it('sends a throttled heartbeat again within 100 ms, not a tick later', async () => {
     const claimDue = jest.fn().mockResolvedValueOnce(['job-throttled']).mockResolvedValue([]);
-    const s = setup('ready', claimDue);
+    const s = setup('ready', claimDue, true);
     s.callbacks.heartbeat
       .mockResolvedValueOnce({ ok: false, kind: SfnErrorKind.Throttled, name: 'ThrottlingException' })
       .mockResolvedValue({ ok: true });
-    const service = new HeartbeatService(
-      s.config,
-      { up: true } as unknown as RedisStatus,
-      relayQueueFake(s.config.bindings[0].name),
-      s.schedule,
-      {} as TaskCanceller,
-      s.callbacks as unknown as TaskCallbacks,
-      new BridgeMetrics(),
-    );
+    const { service } = s;
     service.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(TICK_MS);
     const first = s.beatsOf('throttled');
@@ -167,18 +160,10 @@ describe('HeartbeatService: the shared schedule', () => {
 
   it('sends the next pass while one heartbeat call of an earlier pass is still unanswered', async () => {
     const claimDue = jest.fn().mockResolvedValueOnce(['job-slow']).mockResolvedValueOnce(['job-fast']).mockResolvedValue([]);
-    const s = setup('ready', claimDue);
+    const s = setup('ready', claimDue, true);
     const never = new Promise(() => undefined);
     s.callbacks.heartbeat.mockImplementation((token: string) => (token === 'slow' ? never : Promise.resolve({ ok: true })));
-    const service = new HeartbeatService(
-      s.config,
-      { up: true } as unknown as RedisStatus,
-      relayQueueFake(s.config.bindings[0].name),
-      s.schedule,
-      {} as TaskCanceller,
-      s.callbacks as unknown as TaskCallbacks,
-      new BridgeMetrics(),
-    );
+    const { service } = s;
     service.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(3 * TICK_MS);
     expect({ slow: s.beatsOf('slow'), fast: s.beatsOf('fast'), claims: claimDue.mock.calls.length }).toEqual({
