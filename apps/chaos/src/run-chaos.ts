@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SfnLocalControl } from '../../sfn-local/src/control-client';
-import { CLAIM_LEASE_MS } from '@bridge/heartbeat';
+import { claimLeaseMs } from '@bridge/heartbeat';
 import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, RELAY_QUEUE } from './chaos-constants';
 import { DispatchSampler } from './dispatch-sampler';
 import { ChaosMonkey } from './chaos-monkey';
@@ -96,7 +96,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     log(`[${clock.elapsed()}] reading out ${started.length} executions`);
     // A token's heartbeats may pause for its binding's interval plus the claim lease (its claimer died).
     const intervalMs = (key: keyof typeof BINDINGS) => (BINDINGS[key].heartbeatSeconds ?? BRIDGE_HEARTBEAT_DEFAULT_SECONDS) * 1000;
-    const leaseMs = Math.min(CLAIM_LEASE_MS, ...usedBindings.map((k) => intervalMs(k) / 2));
+    const leaseMs = claimLeaseMs(usedBindings.map(intervalMs));
     const silenceBoundMs = (kind: keyof typeof KINDS) => intervalMs(KINDS[kind].binding) + leaseMs;
     const tally = await collectResults({
       sfn,

@@ -8,7 +8,7 @@ describe('the heartbeat claim script (real Redis)', () => {
   const keys = new HeartbeatKeys(prefix);
   const redis = new IORedis(REDIS_URL);
   const claim = (now: number, max: number, rate: number, lease = 5000) =>
-    redis.eval(CLAIM_DUE_SCRIPT, 2, keys.schedule, keys.bucket, now, max, rate, rate, lease) as Promise<string[]>;
+    redis.eval(CLAIM_DUE_SCRIPT, 2, keys.schedule, keys.bucket, now, max, rate, rate, lease) as Promise<string[] | null>;
 
   afterAll(async () => {
     await redis.quit();
@@ -21,9 +21,15 @@ describe('the heartbeat claim script (real Redis)', () => {
 
   it('claims only due members and leases them so a second claim gets none', async () => {
     await redis.zadd(keys.schedule, 1000, 'a', 2000, 'b', 9000, 'later');
-    expect((await claim(2000, 10, 100)).sort()).toEqual(['a', 'b']);
+    expect((await claim(2000, 10, 100))?.sort()).toEqual(['a', 'b']);
     expect(await claim(2001, 10, 100)).toEqual([]);
     expect(Number(await redis.zscore(keys.schedule, 'a'))).toBe(7000);
+  });
+
+  it('answers nil for an empty schedule and an empty list when tokens are scheduled but none is due', async () => {
+    expect(await claim(1000, 10, 100)).toBeNull();
+    await redis.zadd(keys.schedule, 5000, 'later');
+    expect(await claim(1000, 10, 100)).toEqual([]);
   });
 
   it('never claims more than the token bucket holds, and refills at the rate', async () => {

@@ -1,15 +1,18 @@
 /**
  * Atomically claims heartbeats that are due, within a global token bucket, for one replica.
  * KEYS[1] schedule zset, KEYS[2] bucket hash.
- * ARGV[1] now ms, ARGV[2] max to claim, ARGV[3] rate per second, ARGV[4] burst, ARGV[5] lease ms.
- * Claimed members are pushed `lease` ms into the future, so no other replica claims them again
- * unless this one dies before rescheduling them. Returns the claimed members. With nothing due it
- * returns at once, leaving the bucket alone (its refill is computed from `ts` on the next claim):
- * an idle replica's tick costs one ZRANGEBYSCORE, not six commands.
+ * ARGV[1] now ms, ARGV[2] max to claim, ARGV[3] rate per second, ARGV[4] burst, ARGV[5] hold ms.
+ * Claimed members are pushed `hold` ms into the future, so no other replica claims them again
+ * unless this one dies before rescheduling them. Returns the claimed members, or nil when the
+ * schedule is empty (the replica may tick slowly). With nothing due it returns at once, leaving
+ * the bucket alone (its refill is computed from `ts` on the next claim): such a tick costs one
+ * ZRANGE, not six commands.
  */
 export const CLAIM_DUE_SCRIPT = `
 local now = tonumber(ARGV[1])
-if #redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1) == 0 then return {} end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first == 0 then return false end
+if tonumber(first[2]) > now then return {} end
 local rate = tonumber(ARGV[3])
 local burst = tonumber(ARGV[4])
 local tokens = tonumber(redis.call('HGET', KEYS[2], 'tokens') or burst)

@@ -6,15 +6,8 @@ import { endTaskHeartbeats, progressHeartbeatDue } from '@bridge/tracing';
 import IORedis from 'ioredis';
 import { CLAIM_DUE_SCRIPT } from './claim-due.lua';
 import { HeartbeatKeys } from './heartbeat-keys';
+import { claimHoldMs, claimLeaseMs } from './heartbeat-timing';
 import { LocalHeartbeat, LocalHeartbeats, NewLocalHeartbeat } from './local-heartbeats';
-
-/**
- * How long a claimed heartbeat is reserved for the replica that claimed it, at most: if that
- * replica dies, another claims the token after the lease. Capped at half the shortest binding
- * interval, so a crash delays a heartbeat by at most half an interval (a slow heartbeat may then be
- * sent twice, which is harmless).
- */
-export const CLAIM_LEASE_MS = 5_000;
 
 /** The one command a taken task's schedule entry needs, on whichever connection writes it. */
 export interface ZaddClient {
@@ -32,7 +25,8 @@ export class HeartbeatSchedule {
   readonly keys: HeartbeatKeys;
   private readonly limits: LimitKeys;
   private readonly memory = new LocalHeartbeats();
-  private readonly leaseMs: number;
+  /** How far a claim pushes a token's entry: within the claim lease if its claimer dies. */
+  private readonly holdMs: number;
 
   constructor(
     @Inject(REDIS_CONNECTION) private readonly redis: IORedis,
@@ -40,13 +34,8 @@ export class HeartbeatSchedule {
   ) {
     this.keys = new HeartbeatKeys(config.redis.prefix);
     this.limits = new LimitKeys(config.redis.prefix);
-    this.leaseMs = Math.min(CLAIM_LEASE_MS, ...config.bindings.map((b) => (b.heartbeatSeconds * 1000) / 2));
+    this.holdMs = claimHoldMs(claimLeaseMs(config.bindings.map((b) => b.heartbeatSeconds * 1000)));
     this.redis.defineCommand('sfnBridgeClaimDue', { numberOfKeys: 2, lua: CLAIM_DUE_SCRIPT });
-  }
-
-  /** How long a claim reserves a token for its claimer (a dead claimer's tokens wait this long). */
-  get claimLeaseMs(): number {
-    return this.leaseMs;
   }
 
   /**
@@ -145,9 +134,10 @@ export class HeartbeatSchedule {
     await Promise.all([this.redis.zrem(this.keys.schedule, jobId), this.redis.zrem(this.limits.outstanding(binding), jobId)]);
   }
 
-  async claimDue(max: number, ratePerSecond: number): Promise<string[]> {
-    const claim = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<string[]>>).sfnBridgeClaimDue;
-    return claim.call(
+  /** Claims due tokens for this replica; null when the shared schedule is empty (nothing to tick for). */
+  async claimDue(max: number, ratePerSecond: number): Promise<string[] | null> {
+    const claim = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>).sfnBridgeClaimDue;
+    const reply = await claim.call(
       this.redis,
       this.keys.schedule,
       this.keys.bucket,
@@ -155,8 +145,10 @@ export class HeartbeatSchedule {
       max,
       ratePerSecond,
       Math.max(1, ratePerSecond),
-      this.leaseMs,
+      this.holdMs,
     );
+    if (reply !== null && !Array.isArray(reply)) throw new Error(`Unexpected heartbeat claim reply: ${typeof reply}`);
+    return reply as string[] | null;
   }
 
   async markCancelled(jobId: string, reason: string): Promise<void> {

@@ -6,12 +6,11 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
 import { HeartbeatService } from './heartbeat.service';
+import { TICK_MS } from './heartbeat-timing';
 import { TaskCanceller } from './task-canceller.service';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:activity:unit';
 const INTERVAL_MS = 2_000;
-/** The loop ticks every 250 ms; a due heartbeat goes out on the next tick. */
-const TICK_MS = 250;
 
 /** A relay queue whose jobs BullMQ's Job.fromId can read: job id `job-<token>` holds `<token>`. */
 function relayQueueFake(binding: string): Queue<RelayJobData> {
@@ -137,7 +136,7 @@ describe('HeartbeatService: the shared schedule', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('sends a throttled heartbeat again within 100 ms, not a tick later', async () => {
+  it('sends a throttled heartbeat again within 100 ms by itself (claimed once)', async () => {
     const claimDue = jest.fn().mockResolvedValueOnce(['job-throttled']).mockResolvedValue([]);
     const s = setup('ready', claimDue, true);
     s.callbacks.heartbeat
@@ -148,14 +147,57 @@ describe('HeartbeatService: the shared schedule', () => {
     await jest.advanceTimersByTimeAsync(TICK_MS);
     const first = s.beatsOf('throttled');
     await jest.advanceTimersByTimeAsync(100);
-    expect({ first, within100ms: s.beatsOf('throttled'), claims: claimDue.mock.calls.length }).toEqual({
+    // Later claims return nothing: the second call is the quick retry.
+    expect({ first, within100ms: s.beatsOf('throttled'), rescheduled: s.redis.zadd.mock.calls.length }).toEqual({
       first: 1,
       within100ms: 2,
-      claims: 1,
+      rescheduled: 1,
     });
     const stopping = service.onModuleDestroy();
     await jest.advanceTimersByTimeAsync(3_000);
     await stopping;
+  });
+
+  it('makes a heartbeat refused twice due again at once, for the next tick of any replica', async () => {
+    const claimDue = jest.fn().mockResolvedValueOnce(['job-refused']).mockResolvedValue([]);
+    const s = setup('ready', claimDue, true);
+    const refused = { ok: false, kind: SfnErrorKind.Transient, name: 'ServiceUnavailable' };
+    s.callbacks.heartbeat.mockResolvedValueOnce(refused).mockResolvedValueOnce(refused).mockResolvedValue({ ok: true });
+    const { service } = s;
+    service.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(TICK_MS + 100);
+    const [key, mode, dueAt, member] = s.redis.zadd.mock.calls[0] as [string, string, number, string];
+    expect({ calls: s.beatsOf('refused'), key, mode, member, dueNow: dueAt <= Date.now() }).toEqual({
+      calls: 2,
+      key: s.schedule.keys.schedule,
+      mode: 'XX',
+      member: 'job-refused',
+      dueNow: true,
+    });
+    const stopping = service.onModuleDestroy();
+    await jest.advanceTimersByTimeAsync(3_000);
+    await stopping;
+  });
+
+  it('ticks every TICK_MS while the shared schedule holds tokens, and slowly while it is empty', async () => {
+    const count = async (reply: string[] | null) => {
+      const claimDue = jest.fn().mockResolvedValue(reply);
+      const { service } = setup('ready', claimDue, true);
+      service.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(3_000);
+      const stopping = service.onModuleDestroy();
+      await jest.advanceTimersByTimeAsync(3_000);
+      await stopping;
+      return claimDue.mock.calls.length;
+    };
+    const scheduled = await count([]);
+    const empty = await count(null);
+    // 3 s: ~30 claims at 100 ms (a pass's own time stretches a tick a little); ~3 at 1 s.
+    expect({ scheduled: scheduled >= 25, empty: empty <= 4, seen: { scheduled, empty } }).toEqual({
+      scheduled: true,
+      empty: true,
+      seen: { scheduled, empty },
+    });
   });
 
   it('sends the next pass while one heartbeat call of an earlier pass is still unanswered', async () => {

@@ -8,12 +8,10 @@ import { SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { taskHeartbeat } from '@bridge/tracing';
 import { Job, Queue } from 'bullmq';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
+import { idleTickMs, leadMs, TICK_MS } from './heartbeat-timing';
 import { LocalHeartbeat } from './local-heartbeats';
 import { TaskCanceller } from './task-canceller.service';
 
-const TICK_MS = 250;
-/** Tick of a replica with nothing due (at most half the shortest interval): idle Redis load stays low. */
-const IDLE_TICK_MS = 1_000;
 /** How long the loop waits for one pass before ticking again. */
 const PASS_WAIT_MS = 1_000;
 /** SendTaskHeartbeat calls in flight at once from memory, and from the shared schedule. */
@@ -21,18 +19,8 @@ const MAX_FALLBACK_IN_FLIGHT = 256;
 const MAX_SHARED_IN_FLIGHT = 256;
 /** Share of the heartbeat budget the bindings' worst case may use (the rest absorbs retries). */
 const BUDGET_HEADROOM = 0.6;
-/**
- * A heartbeat goes out within [interval - lead, interval] of the previous one, lead = one tick
- * (a quarter interval at most): claimed on a 250 ms tick, one due at exactly `interval` would go
- * out up to a tick late. A throttled or failed one is sent again 50-100 ms later, and if that
- * fails too, on the next tick, by this schedule (the heartbeat client makes one attempt): the
- * token's silence stays within interval + lease.
- */
-/** A shared-schedule heartbeat refused once is sent again after 50-100 ms, within its claim lease. */
+/** A shared-schedule heartbeat refused once is sent again after 50-100 ms, within its claim hold. */
 const QUICK_RETRY_MS = 50;
-function leadMs(intervalMs: number): number {
-  return Math.min(TICK_MS, intervalMs / 4);
-}
 /** How often the in-memory copy of known tokens drops entries nobody here touched lately. */
 const PRUNE_EVERY_MS = 10_000;
 
@@ -83,7 +71,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly metrics: BridgeMetrics,
   ) {
     this.intervals = new Map(config.bindings.map((b) => [b.name, b.heartbeatSeconds * 1000]));
-    this.idleTickMs = Math.max(TICK_MS, Math.min(IDLE_TICK_MS, ...[...this.intervals.values()].map((ms) => ms / 2)));
+    this.idleTickMs = idleTickMs([...this.intervals.values()]);
   }
 
   onApplicationBootstrap(): void {
@@ -131,9 +119,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     try {
       const claimed = await this.sharedPass();
       this.sharedFailing = false;
-      // Idle: nothing sent and nothing only memory keeps alive (its heartbeats must not run late).
-      this.idle = fromMemory + claimed === 0 && this.schedule.memoryCounts().pending === 0;
-      return fromMemory + claimed;
+      // Idle: the shared schedule is empty and memory keeps nothing alive. While any token is
+      // scheduled, every replica ticks fast: one whose peer dies must claim its tokens in time.
+      this.idle = claimed === null && fromMemory === 0 && this.schedule.memoryCounts().pending === 0;
+      return fromMemory + (claimed ?? 0);
     } catch (err) {
       if (this.redis.up) this.sharedFailing = true;
       throw err;
@@ -142,7 +131,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  private async sharedPass(): Promise<number> {
+  /** Claims and sends what is due; null when the shared schedule is empty. */
+  private async sharedPass(): Promise<number | null> {
     if (this.redisWasDown) {
       const reseeded = await this.schedule.reseed();
       this.redisWasDown = false;
@@ -156,12 +146,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const max = Math.min(Math.max(1, Math.ceil((rate * TICK_MS) / 1000) * 2), MAX_SHARED_IN_FLIGHT - this.sharedInFlight.size);
     if (max <= 0) return 0;
     this.claimStartedAt = Date.now();
-    let due: string[];
+    let due: string[] | null;
     try {
       due = await this.schedule.claimDue(max, rate);
     } finally {
       this.claimStartedAt = 0;
     }
+    if (due === null) return null;
     for (const jobId of due) {
       // Claimed again while its call is still out (it outlived the lease): that call reschedules it.
       if (this.sharedInFlight.has(jobId)) continue;
@@ -213,7 +204,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       this.schedule.forgetInMemory(jobId);
     } else {
       this.metrics.heartbeats.inc({ binding: entry.binding, result: 'error' });
-      this.schedule.touchInMemory(jobId, Date.now() + leadMs(entry.intervalMs));
+      this.schedule.touchInMemory(jobId, Date.now());
     }
   }
 
@@ -253,7 +244,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     taskHeartbeat(jobId, result, interval, relayJob);
     if (!result.ok && (result.kind === SfnErrorKind.Throttled || result.kind === SfnErrorKind.Transient)) {
       // Throttled, 5xx, reset: once more shortly, so one refused call does not cost the token a
-      // tick (its silence bound is interval + lease); a second failure waits for the next tick.
+      // tick (its silence bound is interval + lease); a second failure is due again at once.
       this.metrics.heartbeats.inc({ binding, result: 'error' });
       await sleep(QUICK_RETRY_MS + Math.random() * QUICK_RETRY_MS);
       result = await this.callbacks.heartbeat(taskToken);
@@ -278,6 +269,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
     this.metrics.heartbeats.inc({ binding, result: 'error' });
     this.callFailures.failure(`${result.name} for task ${tokenRef(taskToken)} (${binding}); retrying`);
-    await this.schedule.reschedule(jobId, Date.now() + leadMs(interval));
+    // Due again at once: the next tick of any replica sends it (the claim's rate bucket paces it).
+    await this.schedule.reschedule(jobId, Date.now());
   }
 }

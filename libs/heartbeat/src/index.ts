@@ -1,5 +1,6 @@
 export * from './heartbeat-keys';
 export * from './heartbeat-schedule.service';
+export * from './heartbeat-timing';
 export * from './heartbeat.service';
 export * from './task-canceller.service';
 export * from './progress-listener.service';

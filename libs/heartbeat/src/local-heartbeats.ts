@@ -28,20 +28,21 @@ const STALE_SLACK_MS = 10_000;
  */
 export class LocalHeartbeats {
   private readonly entries = new Map<string, LocalHeartbeat>();
+  /** The pending entries' ids: the loop reads them every tick, without walking every entry. */
+  private readonly pendingIds = new Set<string>();
 
   get size(): number {
     return this.entries.size;
   }
 
   get pendingCount(): number {
-    let n = 0;
-    for (const e of this.entries.values()) if (e.pending) n++;
-    return n;
+    return this.pendingIds.size;
   }
 
   /** A token this replica just took: pending until `written`. */
   take(jobId: string, entry: NewLocalHeartbeat, now = Date.now()): void {
     this.entries.set(jobId, { ...entry, touchedAt: now, pending: true });
+    this.pendingIds.add(jobId);
   }
 
   /** A token claimed or heartbeated through the shared schedule (a pending entry stays pending). */
@@ -57,6 +58,7 @@ export class LocalHeartbeats {
       entry.pending = false;
       entry.touchedAt = now;
     }
+    this.pendingIds.delete(jobId);
   }
 
   touch(jobId: string, nextDueAt: number, now = Date.now()): void {
@@ -73,6 +75,7 @@ export class LocalHeartbeats {
 
   forget(jobId: string): void {
     this.entries.delete(jobId);
+    this.pendingIds.delete(jobId);
   }
 
   /** Forgets a written entry; a pending one stays (its write may still land: only its taker ends it). */
@@ -83,9 +86,16 @@ export class LocalHeartbeats {
   /** Fresh entries due by `now` (only pending ones if `pendingOnly`), at most `max`, earliest first. */
   due(now: number, max: number, pendingOnly = false): Array<[string, LocalHeartbeat]> {
     const due: Array<[string, LocalHeartbeat]> = [];
-    for (const item of this.entries) {
-      const e = item[1];
-      if (e.nextDueAt <= now && (e.pending || (!pendingOnly && this.fresh(e, now)))) due.push(item);
+    if (pendingOnly) {
+      for (const jobId of this.pendingIds) {
+        const e = this.entries.get(jobId)!;
+        if (e.nextDueAt <= now) due.push([jobId, e]);
+      }
+    } else {
+      for (const item of this.entries) {
+        const e = item[1];
+        if (e.nextDueAt <= now && (e.pending || this.fresh(e, now))) due.push(item);
+      }
     }
     return due.sort((a, b) => a[1].nextDueAt - b[1].nextDueAt).slice(0, Math.max(0, max));
   }

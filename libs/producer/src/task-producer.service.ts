@@ -1,7 +1,7 @@
 import { InjectFlowProducer } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BindingConfig, BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
-import { HeartbeatSchedule, ZaddClient } from '@bridge/heartbeat';
+import { HeartbeatSchedule, leadMs, ZaddClient } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
 import { jobIdForToken, PRODUCER_CONNECTION, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
 import { fullJitterDelay, sleep, withTimeout } from '@bridge/common';
@@ -61,7 +61,8 @@ export class TaskProducer {
     };
     const flow = buildTaskFlow(this.config, binding, jobId, relayData, parseTaskInput(task.input));
     const intervalMs = binding.heartbeatSeconds * 1000;
-    const firstBeat = task.receivedAt + intervalMs;
+    // Step Functions' heartbeat clock started at hand-out: the first is due as every later one is.
+    const firstBeat = task.receivedAt + intervalMs - leadMs(intervalMs);
     this.heartbeats.take(jobId, { taskToken: task.taskToken, binding: binding.name, intervalMs, nextDueAt: firstBeat });
     return traceSend(binding, jobId, () => this.write(binding, task, jobId, flow, firstBeat, Date.now() + this.config.enqueue.retryForMs));
   }
