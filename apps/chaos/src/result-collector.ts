@@ -62,6 +62,8 @@ export interface CollectContext {
   monkey: ChaosMonkey;
   /** Heartbeat-silence bound (ms) of a binding: its interval + the claim lease. */
   silenceBoundMs: (kind: ExecRecord['input']['kind']) => number;
+  /** The run's start (epoch ms): the read-out gives times relative to it. */
+  runStartedAt: number;
 }
 
 async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
@@ -208,6 +210,8 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
         ? []
         : taskRecords[i].map((task) => ({ label: `${r.input.kind}-${r.index}`, task, boundMs: ctx.silenceBoundMs(r.input.kind) })),
     ),
+    events,
+    ctx.runStartedAt,
   );
   return { ...t, silence };
 }

@@ -108,6 +108,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       started,
       monkey,
       silenceBoundMs,
+      runStartedAt: clock.t0,
     });
     const summary = buildSummary({
       opts,

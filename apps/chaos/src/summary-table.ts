@@ -46,6 +46,7 @@ export function formatSummary(s: ChaosSummary): string {
     `dispatch (token received -> in Redis, bucket upper bounds): p50 <= ${ms(s.dispatch.p50Ms)}, p99 <= ${ms(s.dispatch.p99Ms)}, max <= ${ms(s.dispatch.maxMs)} (${s.dispatch.samples} samples)`,
     `  clear of Redis outages (+2 s): p50 <= ${ms(s.dispatchClearOfRedisOutages.p50Ms)}, p99 <= ${ms(s.dispatchClearOfRedisOutages.p99Ms)}, max <= ${ms(s.dispatchClearOfRedisOutages.maxMs)} (${s.dispatchClearOfRedisOutages.samples} samples)`,
     `longest heartbeat silence per token: max ${s.silence.longestMs} ms, p99 ${s.silence.p99Ms} ms over ${s.silence.tokens} tokens; ${s.silence.overBound} above interval + claim lease (${s.silence.boundMs} ms)`,
+    `  above the bound, next to: a Redis action ${s.silence.overBoundBy.redis}, a replica kill/stop ${s.silence.overBoundBy.replica}, no chaos action ${s.silence.overBoundBy.none}`,
     ...s.silence.worst.map((w) => `  ${w}`),
     `emulator: calls ${Object.entries(s.counters.calls)
       .map(([k, v]) => `${k} ${v}`)

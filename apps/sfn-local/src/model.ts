@@ -40,6 +40,8 @@ export interface Task {
   lastHeartbeatAt?: number;
   /** Longest time (ms) the task went without a heartbeat while open (hand-out to first, between, last to close). */
   maxSilenceMs?: number;
+  /** When (epoch ms) that longest silence ended. */
+  maxSilenceEndedAt?: number;
   /** SendTaskSuccess/SendTaskFailure calls that reached the task after a result had closed it. */
   secondResults?: number;
   /** When (epoch ms) each second result arrived. */

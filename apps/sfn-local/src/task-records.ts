@@ -19,6 +19,8 @@ export interface TaskRecord {
   heartbeatSeconds?: number;
   /** Longest silence (ms) between hand-out, heartbeats and close; up to now while still open. */
   maxSilenceMs?: number;
+  /** When (epoch ms) that longest silence ended (now, if it still goes on). */
+  maxSilenceEndedAt?: number;
   /** SendTaskSuccess/SendTaskFailure calls that reached the task after a result had closed it. */
   secondResults: number;
   /** When (epoch ms) each second result arrived. */
@@ -32,7 +34,10 @@ export interface TaskQuery {
   executionArn?: string;
 }
 
-const record = (t: Task): TaskRecord => ({
+const openSilenceMs = (t: Task, now: number): number =>
+  t.status === 'started' && t.handedOutAt !== undefined ? now - (t.lastHeartbeatAt ?? t.handedOutAt) : 0;
+
+const record = (t: Task, now = Date.now()): TaskRecord => ({
   tokenHash: t.tokenHash,
   executionArn: t.execution.arn,
   activityArn: t.activityArn,
@@ -45,16 +50,14 @@ const record = (t: Task): TaskRecord => ({
   closeReason: t.closeReason,
   lastHeartbeatAt: t.lastHeartbeatAt,
   heartbeatSeconds: t.state.heartbeatSeconds,
-  maxSilenceMs:
-    t.handedOutAt === undefined
-      ? undefined
-      : Math.max(t.maxSilenceMs ?? 0, t.status === 'started' ? Date.now() - (t.lastHeartbeatAt ?? t.handedOutAt) : 0),
+  maxSilenceMs: t.handedOutAt === undefined ? undefined : Math.max(t.maxSilenceMs ?? 0, openSilenceMs(t, now)),
+  maxSilenceEndedAt: openSilenceMs(t, now) > (t.maxSilenceMs ?? 0) ? now : t.maxSilenceEndedAt,
   secondResults: t.secondResults ?? 0,
   secondResultAt: t.secondResultAt ? [...t.secondResultAt] : undefined,
 });
 
 export function findTasks(emu: Emulator, q: TaskQuery): TaskRecord[] {
-  if (q.executionArn) return (emu.executions.get(q.executionArn)?.tasks ?? []).map(record);
+  if (q.executionArn) return (emu.executions.get(q.executionArn)?.tasks ?? []).map((t) => record(t));
   const hash = q.tokenHash ?? (q.token ? tokenHash(q.token) : undefined);
   const t = hash ? emu.tasks.findByHash(hash) : undefined;
   return t ? [record(t)] : [];

@@ -152,7 +152,10 @@ export class Tasks {
 
   private noteSilence(task: Task, now = Date.now()): void {
     const since = task.lastHeartbeatAt ?? task.handedOutAt;
-    if (since !== undefined) task.maxSilenceMs = Math.max(task.maxSilenceMs ?? 0, now - since);
+    if (since !== undefined && now - since > (task.maxSilenceMs ?? -1)) {
+      task.maxSilenceMs = now - since;
+      task.maxSilenceEndedAt = now;
+    }
   }
 
   private close(task: Task, reason: CloseReason): void {
