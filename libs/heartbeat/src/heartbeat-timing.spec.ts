@@ -1,4 +1,4 @@
-import { CALL_MARGIN_MS, claimHoldMs, claimLeaseMs, idleTickMs, leadMs, TICK_MS } from './heartbeat-timing';
+import { CALL_MARGIN_MS, CLAIM_STUCK_MS, claimHoldMs, claimLeaseMs, idleTickMs, leadMs, TICK_MS } from './heartbeat-timing';
 
 describe('heartbeat timing', () => {
   const intervals = [1_000, 2_000, 20_000, 60_000, 3_600_000];
@@ -14,6 +14,17 @@ describe('heartbeat timing', () => {
       within: true,
     });
   });
+
+  it.each(intervals)(
+    'hears a token from memory within interval + lease when its claim hangs (Redis going away; interval %i ms)',
+    (intervalMs) => {
+      // Due at interval - lead, claimed on the next tick; the claim hangs; the loop ticks again after
+      // CLAIM_STUCK_MS and a tick, and sends the due token from memory.
+      const heardBy = intervalMs - leadMs(intervalMs) + TICK_MS + CLAIM_STUCK_MS + TICK_MS + CALL_MARGIN_MS;
+      const bound = intervalMs + claimLeaseMs([intervalMs]);
+      expect({ heardBy, bound, within: heardBy <= bound }).toEqual({ heardBy, bound, within: true });
+    },
+  );
 
   it.each(intervals)(
     'sends at most ~1.2 heartbeats per interval and lets an idle replica see new tokens before they fall due (interval %i ms)',

@@ -8,7 +8,8 @@
  *   -> another replica claims it on its next tick (+ tick) and sends it (the margins cover the call)
  *   => heard by h + interval + lease - 2 x margin + the call's time.
  *
- * A heartbeat refused twice is due again at once (the next tick of any replica), so a few refusals
+ * A claim that hangs (Redis going away) hands every token to memory after CLAIM_STUCK_MS; memory
+ * heartbeats them on the same due times. A heartbeat refused twice is due again at once (the next tick of any replica), so a few refusals
  * in a row fit in the same bound. A replica ticks every TICK_MS while the shared schedule holds any
  * token (claims of nothing due cost Redis one ZRANGE), and every IDLE_TICK_MS (at most half the
  * shortest interval) while it is empty.
@@ -20,6 +21,13 @@ export const TICK_MS = 100;
 export const IDLE_TICK_MS = 1_000;
 /** Room for one SendTaskHeartbeat call, taken off both ends of the bound. */
 export const CALL_MARGIN_MS = 50;
+/**
+ * A claim unanswered this long means the shared schedule is not answering (Redis shutting down, a
+ * shard failing over; a claim takes ~1 ms): the loop stops waiting for it and heartbeats from
+ * memory. Due at interval - lead, claimed within a tick, memory takes over a tick after this:
+ * within the bound while lead + lease - 2 ticks - margin (400 ms at a 1 s interval) exceeds it.
+ */
+export const CLAIM_STUCK_MS = 300;
 /** The claim lease's cap: a dead claimer's tokens wait at most this long (and half an interval). */
 export const CLAIM_LEASE_MS = 5_000;
 

@@ -110,6 +110,21 @@ describe('HeartbeatService: what memory keeps alive', () => {
     expect(s.beatsOf('written')).toBe(1);
   });
 
+  it('heartbeats a due token from memory within 400 ms of a claim that hangs with the client still ready', async () => {
+    const hanging = jest
+      .fn()
+      .mockResolvedValueOnce([])
+      .mockReturnValue(new Promise(() => undefined));
+    const s = setup('ready', hanging);
+    service = s.service;
+    s.schedule.take('job-1', { ...s.entry('written'), nextDueAt: Date.now() + 2 * TICK_MS });
+    s.schedule.written('job-1');
+    s.service.onApplicationBootstrap();
+    // Tick 1 claims nothing, tick 2 (at 2 ticks, when the token falls due) hangs; memory within 400 ms.
+    await jest.advanceTimersByTimeAsync(2 * TICK_MS + 400);
+    expect({ beats: s.beatsOf('written'), claims: hanging.mock.calls.length }).toEqual({ beats: 1, claims: 2 });
+  });
+
   it('heartbeats every known token from memory while Redis is unreachable, and a pending one is never pruned', async () => {
     const s = setup('reconnecting');
     service = s.service;

@@ -8,12 +8,12 @@ import { SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { taskHeartbeat } from '@bridge/tracing';
 import { Job, Queue } from 'bullmq';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
-import { idleTickMs, leadMs, TICK_MS } from './heartbeat-timing';
+import { CLAIM_STUCK_MS, idleTickMs, leadMs, TICK_MS } from './heartbeat-timing';
 import { LocalHeartbeat } from './local-heartbeats';
 import { TaskCanceller } from './task-canceller.service';
 
-/** How long the loop waits for one pass before ticking again. */
-const PASS_WAIT_MS = 1_000;
+/** How long shutdown lets heartbeats already sent finish (their reschedule). */
+const SHUTDOWN_WAIT_MS = 1_000;
 /** SendTaskHeartbeat calls in flight at once from memory, and from the shared schedule. */
 const MAX_FALLBACK_IN_FLIGHT = 256;
 const MAX_SHARED_IN_FLIGHT = 256;
@@ -98,7 +98,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     // Heartbeats already sent are let finish (their reschedule), for at most one pass wait.
     const settled = new AbortController();
     void Promise.allSettled(this.sharedInFlight.values()).finally(() => settled.abort());
-    await sleep(PASS_WAIT_MS, settled.signal);
+    await sleep(SHUTDOWN_WAIT_MS, settled.signal);
   }
 
   /**
@@ -108,9 +108,10 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private async tick(): Promise<number> {
     const ready = this.redis.up;
     // A Cluster client stays 'ready' while the shard holding the schedule fails over (its commands
-    // wait through it): a claim that failed, or has waited longer than a pass may, with the client
-    // connected means the shared schedule is unusable too.
-    const stuck = this.claimStartedAt > 0 && Date.now() - this.claimStartedAt > PASS_WAIT_MS;
+    // wait through it), and so does a client whose Redis is shutting down: a claim that failed, or
+    // has waited longer than CLAIM_STUCK_MS, with the client connected means the shared schedule is
+    // unusable too.
+    const stuck = this.claimStartedAt > 0 && Date.now() - this.claimStartedAt > CLAIM_STUCK_MS;
     const why = !ready ? 'unreachable' : stuck ? 'not answering' : 'refusing writes';
     const fromMemory = this.memoryTick(!ready || this.sharedFailing || stuck, why);
     this.idle = false;
@@ -219,7 +220,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
         // commands); the loop does not, so the next tick can fall back to memory meanwhile.
         const settled = new AbortController();
         void pass.finally(() => settled.abort());
-        this.running = sleep(PASS_WAIT_MS, settled.signal).finally(() => this.scheduleTick());
+        this.running = sleep(CLAIM_STUCK_MS, settled.signal).finally(() => this.scheduleTick());
       },
       this.idle ? this.idleTickMs : TICK_MS,
     );
