@@ -99,12 +99,14 @@ export class RedisClusterHarness {
 
   /**
    * A client as the README tells consumers to open one: what BullMQ needs on a Cluster, and
-   * commands that wait through a failover (100 ms per retry, about 30 s) instead of failing.
+   * commands that wait through a failover (100 ms per retry, about 30 s) instead of failing, and
+   * no ready check (with one, a reconnect during a killed failover can leave a BullMQ worker
+   * waiting forever on `connect()`: redis/ioredis#709).
    */
   connect(): Cluster {
     return new Cluster(
       this.nodes.filter((n) => n.running).map((n) => ({ host: '127.0.0.1', port: n.port })),
-      { redisOptions: { maxRetriesPerRequest: null }, retryDelayOnMoved: 100, maxRedirections: 300 },
+      { redisOptions: { maxRetriesPerRequest: null }, retryDelayOnMoved: 100, maxRedirections: 300, enableReadyCheck: false },
     );
   }
 

@@ -80,6 +80,13 @@ function clusterOptions(
   return {
     redisOptions: { ...nodeOptions(), ...target.auth, ...(target.tls ? { tls: {} } : {}) },
     clusterRetryStrategy: reconnectDelay,
+    // No `CLUSTER INFO` ready check: when it reports `cluster_state:fail` (a killed primary not yet
+    // replaced), ioredis reconnects and never settles the pending `connect()` promise, even once
+    // the cluster is ready again (redis/ioredis#709). BullMQ awaits that promise when it resets a
+    // worker's blocking connection (and BullMQ's duplicates inherit this option), so a worker never
+    // fetched again. Without the check a reconnected Cluster is ready at once and a command for a
+    // failed slot rides out `CLUSTERDOWN` (retried every 100 ms within the redirection budget).
+    enableReadyCheck: false,
     // Ride out a failover instead of failing the command (the Cluster's counterpart of
     // `maxRetriesPerRequest: null`): every redirection or retry waits 100 ms, MOVED included
     // (after a kill, MOVED points at the dead primary until the replica is promoted), within a
