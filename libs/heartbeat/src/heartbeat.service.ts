@@ -155,7 +155,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     }
     if (due === null) return null;
     for (const jobId of due) {
-      // Claimed again while its call is still out (it outlived the lease): that call reschedules it.
+      // Claimed again while its call is still out (it outlived the claim hold): that call reschedules it.
       if (this.sharedInFlight.has(jobId)) continue;
       const beat = this.beat(jobId)
         .catch((err: Error) => {
