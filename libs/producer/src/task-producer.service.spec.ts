@@ -127,6 +127,21 @@ describe('TaskProducer', () => {
     expect(updateData.mock.calls).toEqual([[{ taskToken: 'token-1', cancelled: 'Bridge.EnqueueFailed' }]]);
   });
 
+  it('fails a try at once, issuing nothing, while its connection is not ready (a Cluster queues commands offline)', async () => {
+    const { binding, flow, connection, readBack, producer } = setup({});
+    connection.status = 'reconnecting';
+    connection.zadd.mockResolvedValue(1);
+    flow.add.mockResolvedValue({});
+    readBack.mockResolvedValue([jobIdForToken('token-1'), 'written']);
+    const result = producer.enqueue(binding, task());
+    await jest.advanceTimersByTimeAsync(50);
+    expect({ zadd: connection.zadd.mock.calls.length, add: flow.add.mock.calls.length }).toEqual({ zadd: 0, add: 0 });
+    connection.status = 'ready';
+    await jest.advanceTimersByTimeAsync(10_000);
+    await expect(result).resolves.toMatchObject({ enqueued: true });
+    expect(flow.add).toHaveBeenCalledTimes(1);
+  });
+
   describe('a write acknowledged while the connection was in trouble (issue 10: ioredis can acknowledge a write that never landed)', () => {
     const JOB = jobIdForToken('token-1');
 

@@ -95,6 +95,10 @@ export class TaskProducer {
     const tries: Promise<unknown>[] = [];
     for (let attempt = 0; ; attempt++) {
       try {
+        // Fail fast while the connection is down: a Cluster connection queues commands offline
+        // (libs/queue redis-connection.ts says why), and a write queued now would land unbounded later.
+        const status = this.connection.status;
+        if (status !== undefined && status !== 'ready') throw new Error(`Redis connection not ready (${status})`);
         // Both commands go out in this tick on one connection: one round trip. The schedule entry
         // is first in the pipe, so a task is never in a queue without one.
         const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
