@@ -9,7 +9,9 @@
  * replies but never written (the pipeline writes its buffer only once every command is in it). That
  * node's replies are then handed to the wrong commands, and the flow's EXEC can take another
  * command's "OK" or array as its own: a write acknowledged that never reached Redis. It happens
- * only amid connection errors, retries and topology changes, which is what is watched here.
+ * only amid connection errors, retries and topology changes, which is what is watched here. The
+ * bridge's Cluster connections no longer use the option that allows it (enableOfflineQueue false,
+ * libs/queue redis-connection.ts); the read-back stays, whatever else misroutes a reply.
  */
 
 /** Events of an ioredis client (plain or Cluster) that mean its replies may not be trusted blindly. */
