@@ -4,14 +4,24 @@ import { BridgeMetrics } from '@bridge/metrics';
 import { TaskCallbacks } from '@bridge/sfn';
 import { FlowProducer } from 'bullmq';
 import IORedis from 'ioredis';
+import { EventEmitter } from 'node:events';
+import { jobIdForToken } from '@bridge/queue';
 import { ADD_TIMEOUT_MS, MIN_TRY_MS, TaskProducer } from './task-producer.service';
+import { WRITE_CHECK_COMMAND } from './write-check.lua';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:activity:unit';
 
 function setup(env: Record<string, string>) {
   const config: BridgeConfig = loadConfig({ BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: unit\n`, ...env });
   const flow = { add: jest.fn() };
-  const connection = { zadd: jest.fn() };
+  // The producer's own connection: the schedule ZADD, the write check's script, its events.
+  const connection = Object.assign(new EventEmitter(), {
+    zadd: jest.fn(),
+    status: 'ready',
+    defineCommand: jest.fn(),
+    disconnect: jest.fn(),
+    [WRITE_CHECK_COMMAND]: jest.fn(),
+  });
   const callbacks = { failure: jest.fn().mockResolvedValue({ ok: true }), heartbeat: jest.fn() };
   const schedule = new HeartbeatSchedule({ defineCommand: jest.fn() } as unknown as IORedis, config);
   const producer = new TaskProducer(
@@ -22,7 +32,16 @@ function setup(env: Record<string, string>) {
     new BridgeMetrics(),
     schedule,
   );
-  return { config, binding: config.bindings[0], flow, connection, callbacks, schedule, producer };
+  return {
+    config,
+    binding: config.bindings[0],
+    flow,
+    connection,
+    readBack: connection[WRITE_CHECK_COMMAND],
+    callbacks,
+    schedule,
+    producer,
+  };
 }
 
 const task = () => ({ taskToken: 'token-1', input: '{"n":1}', receivedAt: Date.now() });
@@ -106,5 +125,92 @@ describe('TaskProducer', () => {
     expect({ failed: callbacks.failure.mock.calls.length, cancelled: updateData.mock.calls.length }).toEqual({ failed: 1, cancelled: 0 });
     await jest.advanceTimersByTimeAsync(6_000);
     expect(updateData.mock.calls).toEqual([[{ taskToken: 'token-1', cancelled: 'Bridge.EnqueueFailed' }]]);
+  });
+
+  it('fails a try at once, issuing nothing, while its connection is not ready (a Cluster queues commands offline)', async () => {
+    const { binding, flow, connection, readBack, producer } = setup({});
+    connection.status = 'reconnecting';
+    connection.zadd.mockResolvedValue(1);
+    flow.add.mockResolvedValue({});
+    readBack.mockResolvedValue([jobIdForToken('token-1'), 'written']);
+    const result = producer.enqueue(binding, task());
+    await jest.advanceTimersByTimeAsync(50);
+    expect({ zadd: connection.zadd.mock.calls.length, add: flow.add.mock.calls.length }).toEqual({ zadd: 0, add: 0 });
+    connection.status = 'ready';
+    await jest.advanceTimersByTimeAsync(10_000);
+    await expect(result).resolves.toMatchObject({ enqueued: true });
+    expect(flow.add).toHaveBeenCalledTimes(1);
+  });
+
+  describe('a write acknowledged while the connection was in trouble (issue 10: ioredis can acknowledge a write that never landed)', () => {
+    const JOB = jobIdForToken('token-1');
+
+    it('is not read back on a quiet connection: the normal path costs nothing more', async () => {
+      const { binding, flow, connection, readBack, producer } = setup({});
+      connection.zadd.mockResolvedValue(1);
+      flow.add.mockResolvedValue({});
+      await expect(producer.enqueue(binding, task())).resolves.toMatchObject({ enqueued: true });
+      expect(readBack).not.toHaveBeenCalled();
+    });
+
+    it('after a failed try, reads the acknowledged write back and, found missing, writes it again before it counts', async () => {
+      const { binding, flow, connection, readBack, callbacks, schedule, producer } = setup({});
+      connection.zadd.mockResolvedValue(1);
+      flow.add.mockRejectedValueOnce(new Error('CLUSTERDOWN The cluster is down')).mockResolvedValue({});
+      readBack.mockResolvedValueOnce([JOB, 'missing']).mockResolvedValueOnce([JOB, 'written']);
+      const result = producer.enqueue(binding, task());
+      await jest.advanceTimersByTimeAsync(10_000);
+      await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
+      expect({
+        writes: flow.add.mock.calls.length,
+        readBacks: readBack.mock.calls.length,
+        failures: callbacks.failure.mock.calls.length,
+      }).toEqual({
+        writes: 3,
+        readBacks: 2,
+        failures: 0,
+      });
+      expect(schedule.memoryCounts()).toEqual({ known: 1, pending: 0 });
+    });
+
+    it('after a Cluster topology event, reads back even a first try', async () => {
+      const { binding, flow, connection, readBack, producer } = setup({});
+      connection.emit('-node');
+      connection.zadd.mockResolvedValue(1);
+      flow.add.mockResolvedValue({});
+      readBack.mockResolvedValue([JOB, 'written']);
+      await expect(producer.enqueue(binding, task())).resolves.toMatchObject({ enqueued: true });
+      expect(readBack).toHaveBeenCalledTimes(1);
+    });
+
+    it('fails the task once with Bridge.EnqueueFailed when the write is never found within ENQUEUE_RETRY_FOR_MS', async () => {
+      const { binding, flow, connection, readBack, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '2000' });
+      connection.emit('node error', new Error('connect ECONNREFUSED'));
+      connection.zadd.mockResolvedValue(1);
+      flow.add.mockResolvedValue({});
+      readBack.mockResolvedValue([JOB, 'missing']);
+      const result = producer.enqueue(binding, task());
+      await jest.advanceTimersByTimeAsync(2_000 + MIN_TRY_MS);
+      await expect(result).resolves.toEqual({ enqueued: false, reason: 'Redis write: it was acknowledged but its jobs are not in Redis' });
+      expect(callbacks.failure.mock.calls.map((c) => c[1])).toEqual(['Bridge.EnqueueFailed']);
+    });
+
+    it('reconnects the connection when a reply proves misaligned (read-back or reservation script), and writes again', async () => {
+      const { binding, flow, connection, readBack, producer } = setup({});
+      const wrongShape = Object.assign(new Error('sfnBridgeTaken answered string "OK" where two integers were expected'), {
+        name: 'UnexpectedReplyError',
+      });
+      connection.zadd.mockResolvedValue(1);
+      flow.add.mockResolvedValue({});
+      readBack.mockResolvedValueOnce('OK').mockResolvedValue([JOB, 'written']);
+      const onWrite = jest.fn().mockRejectedValueOnce(wrongShape).mockResolvedValue([1, 1]);
+      const result = producer.enqueue(binding, { ...task(), onWrite });
+      await jest.advanceTimersByTimeAsync(10_000);
+      await expect(result).resolves.toMatchObject({ enqueued: true });
+      // The wrong-shaped reservation reply reconnects at once; the read-back's wrong reply, within
+      // the next second, finds that reconnect already done.
+      expect(connection.disconnect.mock.calls).toEqual([[true]]);
+      expect(flow.add.mock.calls.length).toBe(3);
+    });
   });
 });

@@ -10,6 +10,7 @@ import { traceSend } from '@bridge/tracing';
 import { FlowJob, FlowProducer } from 'bullmq';
 import { buildTaskFlow } from './task-flow';
 import { parseTaskInput } from './task-input';
+import { CheckableConnection, WriteCheck } from './write-check';
 
 /** Per-try bound on one flow write; the flow producer's connection fails fast while Redis is down. */
 export const ADD_TIMEOUT_MS = 5_000;
@@ -34,22 +35,27 @@ export type EnqueueResult = { enqueued: true; jobId: string } | { enqueued: fals
  * by the heartbeat service (HeartbeatSchedule.take). A token, once taken, is never dropped: the
  * write is retried (same job id, so a retry adds nothing twice) for `ENQUEUE_RETRY_FOR_MS`, and if
  * Redis still refuses, the task is failed explicitly with `Bridge.EnqueueFailed` so the state
- * machine's Retry/Catch can act.
+ * machine's Retry/Catch can act. A write acknowledged while the connection was in trouble is read
+ * back once before it counts (WriteCheck: a Cluster client can acknowledge a write that never
+ * reached Redis), and written again if it is not there.
  */
 @Injectable()
 export class TaskProducer {
   private readonly logger = new Logger(TaskProducer.name);
   /** Shutdown: no write is retried past this (ms since epoch); the task is failed explicitly instead. */
   private retryUntil = Infinity;
+  private readonly check: WriteCheck;
 
   constructor(
     @InjectFlowProducer(TASK_FLOW_PRODUCER) private readonly flow: FlowProducer,
-    @Inject(PRODUCER_CONNECTION) private readonly connection: ZaddClient,
+    @Inject(PRODUCER_CONNECTION) private readonly connection: ZaddClient & CheckableConnection,
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     private readonly callbacks: TaskCallbacks,
     private readonly metrics: BridgeMetrics,
     private readonly heartbeats: HeartbeatSchedule,
-  ) {}
+  ) {
+    this.check = new WriteCheck(connection, config.redis.prefix, heartbeats.keys.schedule);
+  }
 
   async enqueue(binding: BindingConfig, task: TakenTask): Promise<EnqueueResult> {
     const jobId = jobIdForToken(task.taskToken);
@@ -89,6 +95,10 @@ export class TaskProducer {
     const tries: Promise<unknown>[] = [];
     for (let attempt = 0; ; attempt++) {
       try {
+        // Fail fast while the connection is down: a Cluster connection queues commands offline
+        // (libs/queue redis-connection.ts says why), and a write queued now would land unbounded later.
+        const status = this.connection.status;
+        if (status !== undefined && status !== 'ready') throw new Error(`Redis connection not ready (${status})`);
         // Both commands go out in this tick on one connection: one round trip. The schedule entry
         // is first in the pipe, so a task is never in a queue without one.
         const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
@@ -96,23 +106,17 @@ export class TaskProducer {
         const alsoWritten = task.onWrite?.();
         tries.push(added);
         // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
-        await withTimeout(
-          Promise.all([entry, added, alsoWritten]),
-          Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, Math.min(deadline, this.retryUntil) - Date.now())),
-          'Redis write',
-        );
-        this.heartbeats.written(jobId);
-        this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
-        this.metrics.tasksEnqueued.inc({ binding: binding.name });
-        if (attempt > 0) this.logger.log(`Enqueued task ${tokenRef(task.taskToken)} after ${attempt} retries`);
-        if (this.config.log.payloads) {
-          this.logger.debug(
-            `Task ${tokenRef(task.taskToken)} (${binding.name}) enqueued as job ${jobId.slice(0, 12)} with input ${task.input ?? ''}`,
-          );
-        }
-        return { enqueued: true, jobId };
+        const tryMs = Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, Math.min(deadline, this.retryUntil) - Date.now()));
+        await withTimeout(Promise.all([entry, added, alsoWritten]), tryMs, 'Redis write');
+        const check = await this.check.confirm(jobId, tryMs);
+        if (check.ok) return this.enqueued(binding, task, jobId, attempt);
+        lastError = `Redis write: ${check.reason}`;
+        this.logger.warn(`Task ${tokenRef(task.taskToken)}: ${check.reason}; writing it again`);
       } catch (err) {
         lastError = (err as Error).message;
+        this.check.trouble.note();
+        // A reply of the wrong shape (the poller's reservation script) proves the same misalignment.
+        if ((err as Error).name === 'UnexpectedReplyError') this.check.realign();
         if (attempt === 0) {
           this.logger.warn(`Enqueue of task ${tokenRef(task.taskToken)} failed (${lastError}); retrying`);
         }
@@ -131,6 +135,19 @@ export class TaskProducer {
       () => undefined,
     );
     return { enqueued: false, reason: lastError };
+  }
+
+  private enqueued(binding: BindingConfig, task: TakenTask, jobId: string, attempt: number): EnqueueResult {
+    this.heartbeats.written(jobId);
+    this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
+    this.metrics.tasksEnqueued.inc({ binding: binding.name });
+    if (attempt > 0) this.logger.log(`Enqueued task ${tokenRef(task.taskToken)} after ${attempt} retries`);
+    if (this.config.log.payloads) {
+      this.logger.debug(
+        `Task ${tokenRef(task.taskToken)} (${binding.name}) enqueued as job ${jobId.slice(0, 12)} with input ${task.input ?? ''}`,
+      );
+    }
+    return { enqueued: true, jobId };
   }
 
   private async cancelLateWrite(node: unknown, task: TakenTask): Promise<void> {

@@ -16,7 +16,7 @@ export enum RelayJobName {
 
 /** DI token of the shared ioredis connection (queues, flow producer, heartbeat coordination). */
 export const REDIS_CONNECTION = Symbol('REDIS_CONNECTION');
-/** DI token of the flow producer's own connection (no offline queue: writes fail fast). */
+/** DI token of the flow producer's own connection (writes fail fast: no offline queue, or on a Cluster the producer's status check). */
 export const PRODUCER_CONNECTION = Symbol('PRODUCER_CONNECTION');
 /** DI token of `Map<queueName, Queue>` holding a Queue for every binding queue. */
 export const BINDING_QUEUES = Symbol('BINDING_QUEUES');

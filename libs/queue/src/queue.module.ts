@@ -36,8 +36,9 @@ export class QueueModule implements OnApplicationShutdown {
     // Every connection (and every duplicate BullMQ makes) can be ended at shutdown, Redis up or not.
     const group = new RedisConnectionGroup();
     const connection = group.adopt(createRedisConnection(config.redis));
-    // The flow producer fails fast while Redis is down (no offline queue), so a write that did
-    // not happen is known and retried, instead of being replayed after the TaskProducer gave up.
+    // The flow producer fails fast while Redis is down (no offline queue; on a Cluster the producer
+    // checks the status itself, see redis-connection.ts), so a write that did not happen is known
+    // and retried, instead of being replayed after the TaskProducer gave up.
     const producerConnection = group.adopt(createRedisConnection(config.redis, { enableOfflineQueue: false }));
     const names = bindingQueueNames(config);
     const bull = [

@@ -20,6 +20,12 @@ describe('createRedisConnection (cluster mode)', () => {
       });
       // The node connections keep their own (PING-level) ready check.
       expect(client.options.redisOptions?.enableReadyCheck).toBe(true);
+      // Never without the Cluster's offline queue (issue 10: ioredis then splits a MULTI across
+      // nodes); a fail-fast connection only keeps ioredis' short redirection budget.
+      expect({ offlineQueue: client.options.enableOfflineQueue, redirections: client.options.maxRedirections }).toEqual({
+        offlineQueue: true,
+        redirections: offline === false ? 16 : 300,
+      });
     } finally {
       client.disconnect();
       duplicate.disconnect();

@@ -19,7 +19,11 @@ import IORedis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 export type RedisClient = IORedis | Cluster;
 
 export interface RedisConnectionOptions {
-  /** false: commands fail at once while disconnected, instead of waiting for the reconnect. */
+  /**
+   * false: commands fail at once while disconnected, instead of waiting for the reconnect. On a
+   * Cluster it only shortens the retry budget: the Cluster keeps ioredis' offline queue (see
+   * clusterOptions) and its owner checks that the Cluster is ready before it writes.
+   */
   enableOfflineQueue?: boolean;
 }
 
@@ -95,6 +99,12 @@ function clusterOptions(
     // Keep the node names the cluster reports, so TLS checks the certificate against them
     // (ElastiCache's documented setting for in-transit encryption).
     ...(target.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
-    ...offline,
+    // Never `enableOfflineQueue: false` on a Cluster (issue 10): with it, ioredis 6 refuses a
+    // pipeline's first command when the node picked for it is still connecting ("Connection is
+    // closed.", the guard of redis/ioredis#2096) before it has fixed the pipeline's node, and sends
+    // the rest to another node, where they are queued for replies but never written. That node then
+    // hands each reply to the wrong command, and a MULTI (a BullMQ flow) is acknowledged with another
+    // command's reply although it never ran. The nodes queue offline anyway (ioredis forces it), so
+    // the option only ever made commands fail while the whole Cluster was not ready.
   };
 }
