@@ -24,12 +24,13 @@ function setup(env: Record<string, string>) {
   });
   const callbacks = { failure: jest.fn().mockResolvedValue({ ok: true }), heartbeat: jest.fn() };
   const schedule = new HeartbeatSchedule({ defineCommand: jest.fn() } as unknown as IORedis, config);
+  const metrics = new BridgeMetrics();
   const producer = new TaskProducer(
     flow as unknown as FlowProducer,
     connection,
     config,
     callbacks as unknown as TaskCallbacks,
-    new BridgeMetrics(),
+    metrics,
     schedule,
   );
   return {
@@ -40,6 +41,7 @@ function setup(env: Record<string, string>) {
     readBack: connection[WRITE_CHECK_COMMAND],
     callbacks,
     schedule,
+    metrics,
     producer,
   };
 }
@@ -181,6 +183,20 @@ describe('TaskProducer', () => {
       readBack.mockResolvedValue([JOB, 'written']);
       await expect(producer.enqueue(binding, task())).resolves.toMatchObject({ enqueued: true });
       expect(readBack).toHaveBeenCalledTimes(1);
+    });
+
+    it('counts dispatch up to the acknowledged write, not the read-back that confirms it', async () => {
+      const { binding, flow, connection, readBack, metrics, producer } = setup({});
+      connection.emit('-node');
+      connection.zadd.mockResolvedValue(1);
+      flow.add.mockResolvedValue({});
+      readBack.mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve([JOB, 'written']), 2_000)));
+      const result = producer.enqueue(binding, task());
+      await jest.advanceTimersByTimeAsync(2_000);
+      await expect(result).resolves.toMatchObject({ enqueued: true });
+      const values = (await metrics.dispatchSeconds.get()).values;
+      const sum = values.find((v) => v.metricName === 'sfn_bridge_dispatch_seconds_sum')?.value;
+      expect({ sum, underReadBack: (sum ?? Infinity) < 1 }).toEqual({ sum, underReadBack: true });
     });
 
     it('fails the task once with Bridge.EnqueueFailed when the write is never found within ENQUEUE_RETRY_FOR_MS', async () => {

@@ -108,8 +108,10 @@ export class TaskProducer {
         // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
         const tryMs = Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, Math.min(deadline, this.retryUntil) - Date.now()));
         await withTimeout(Promise.all([entry, added, alsoWritten]), tryMs, 'Redis write');
+        // Dispatch ends when Redis acknowledged the write; a read-back only confirms it.
+        const acknowledgedAt = Date.now();
         const check = await this.check.confirm(jobId, tryMs);
-        if (check.ok) return this.enqueued(binding, task, jobId, attempt);
+        if (check.ok) return this.enqueued(binding, task, jobId, attempt, acknowledgedAt);
         lastError = `Redis write: ${check.reason}`;
         this.logger.warn(`Task ${tokenRef(task.taskToken)}: ${check.reason}; writing it again`);
       } catch (err) {
@@ -137,9 +139,9 @@ export class TaskProducer {
     return { enqueued: false, reason: lastError };
   }
 
-  private enqueued(binding: BindingConfig, task: TakenTask, jobId: string, attempt: number): EnqueueResult {
+  private enqueued(binding: BindingConfig, task: TakenTask, jobId: string, attempt: number, acknowledgedAt: number): EnqueueResult {
     this.heartbeats.written(jobId);
-    this.metrics.dispatchSeconds.observe({ binding: binding.name }, (Date.now() - task.receivedAt) / 1000);
+    this.metrics.dispatchSeconds.observe({ binding: binding.name }, (acknowledgedAt - task.receivedAt) / 1000);
     this.metrics.tasksEnqueued.inc({ binding: binding.name });
     if (attempt > 0) this.logger.log(`Enqueued task ${tokenRef(task.taskToken)} after ${attempt} retries`);
     if (this.config.log.payloads) {
