@@ -21,7 +21,10 @@ export interface ChaosSummary {
   events: Record<string, number>;
   /** The run's Redis, and every failover of its primary (none with `single`). */
   redis: { mode: RedisMode; description: string; failovers: FailoverRecord[] };
+  /** Executions lost for good, first 50 (each one fails the run). */
   lostDetail: string[];
+  /** Tokens that died unwritten with a SIGKILLed replica (accepted, reported), first 50. */
+  unwrittenDetail: string[];
   wrongDetail: string[];
   timeoutLines: string[];
   timeoutDetail: Record<string, number>;

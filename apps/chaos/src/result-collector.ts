@@ -38,7 +38,10 @@ export interface ChaosTally {
   /** Relay jobs closed as `recovered` (a probe found an earlier attempt's result landed). */
   recovered: number;
   sigkills: number;
+  /** Executions lost for good (the zero rule), first 50. */
   lostDetail: string[];
+  /** Tokens that died unwritten with a SIGKILLed replica (the accepted crash window), first 50. */
+  unwrittenDetail: string[];
   wrongDetail: string[];
   timeoutDetail: Record<string, number>;
   timeoutLines: string[];
@@ -110,6 +113,7 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     recovered: 0,
     sigkills: kills.filter((k) => k.signal === 'SIGKILL').length,
     lostDetail: [],
+    unwrittenDetail: [],
     wrongDetail: [],
     timeoutDetail: {},
     timeoutLines: [],
@@ -143,8 +147,9 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     if (d.status === 'RUNNING') {
       t.lost++;
       const why = await explainLost(rec, control, probe, ctx.prefix, machineOf(ctx.machines, rec.input.kind).queue, kills);
+      const lines = why.inKilledReplica ? t.unwrittenDetail : t.lostDetail;
       if (why.inKilledReplica) t.lostInKilledReplica++;
-      if (t.lostDetail.length < 50) t.lostDetail.push(`${rec.input.kind}-${rec.index}: ${why.text}`);
+      if (lines.length < 50) lines.push(`${rec.input.kind}-${rec.index}: ${why.text}`);
       continue;
     }
     const error = d.error ?? '';
@@ -156,7 +161,8 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
         unwrittenTokens.add(i);
         t.lost++;
         t.lostInKilledReplica++;
-        if (t.lostDetail.length < 50) t.lostDetail.push(`${rec.input.kind}-${rec.index}: ${error || d.status}: ${unwritten.text}`);
+        if (t.unwrittenDetail.length < 50)
+          t.unwrittenDetail.push(`${rec.input.kind}-${rec.index}: ${error || d.status}: ${unwritten.text}`);
         continue;
       }
       t.timeouts++;

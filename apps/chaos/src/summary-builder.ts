@@ -78,6 +78,7 @@ export function buildSummary({ opts, tally, startErrors, events, redis, runSecon
     events: countEvents,
     redis,
     lostDetail: tally.lostDetail,
+    unwrittenDetail: tally.unwrittenDetail,
     wrongDetail: tally.wrongDetail,
     timeoutLines: tally.timeoutLines,
     timeoutDetail: tally.timeoutDetail,

@@ -64,6 +64,7 @@ export function formatSummary(s: ChaosSummary): string {
   if (s.timeoutLines.length) lines.push('timed out (first 20):', ...s.timeoutLines.map((l) => `  ${l}`));
   if (s.secondResultLines.length) lines.push('second results (first 20):', ...s.secondResultLines.map((l) => `  ${l}`));
   if (s.lostDetail.length) lines.push('lost (first 50):', ...s.lostDetail.map((l) => `  ${l}`));
+  if (s.unwrittenDetail.length) lines.push('lost in a SIGKILLed replica, unwritten (first 50):', ...s.unwrittenDetail.map((l) => `  ${l}`));
   if (s.wrongDetail.length) lines.push('wrong (first 50):', ...s.wrongDetail.map((l) => `  ${l}`));
   lines.push('', s.ok ? 'RESULT: OK' : 'RESULT: FAILED', ...(s.logDir ? [`logs: ${s.logDir}`] : []), '');
   return lines.join('\n');
