@@ -13,14 +13,7 @@ const ROOT = join(__dirname, '../..');
  * It must exit 0 with every "must be 0" column at 0. Seed 7 draws a graceful failover first and a
  * killed one second (the rotation starts with a Redis action so both land while executions run).
  */
-/**
- * Quarantined (`SBB_QUARANTINED=1 npx jest test/chaos/chaos-cluster`), not in `npm test`: 1 run in 4
- * on this machine left one execution RUNNING after the killed failover (its consumer job finished,
- * its relay job present, never relayed), an open bug of issue 10 that a flaky CI must not hide.
- */
-const describeClusterChaos = process.env.SBB_QUARANTINED === '1' ? describe : describe.skip;
-
-describeClusterChaos('chaos on a Redis Cluster (short run of npm run chaos -- --redis cluster)', () => {
+describe('chaos on a Redis Cluster (short run of npm run chaos -- --redis cluster)', () => {
   let dir: string;
   let summary: ChaosSummary | undefined;
   let code: number | null;
@@ -79,6 +72,7 @@ describeClusterChaos('chaos on a Redis Cluster (short run of npm run chaos -- --
       dupJobs: rowOf(s, 'duplicate jobs'),
       dupRuns: rowOf(s, 'duplicate runs'),
     };
+    // Tokens that died unwritten with a SIGKILLed replica are the accepted crash window (s.unwrittenDetail).
     const detail = [...s.secondResultLines, ...s.timeoutLines, ...s.lostDetail, ...s.wrongDetail];
     expect({ ...seen, detail }).toEqual({
       lost: 0,

@@ -28,20 +28,7 @@ export interface Topology {
 /** Hash-tagged, as cluster mode requires (and harmless on Sentinel). */
 const taggedPrefix = (label: string) => uniquePrefix(`{${label}}`);
 
-/**
- * Failover kinds quarantined on a topology: run only with SBB_QUARANTINED=1 (an open bug, listed
- * in the README's Tests section), so a flaky CI neither fails nor hides it.
- */
-export interface ScenarioOptions {
-  quarantined?: Array<'graceful' | 'kill'>;
-}
-
-export function describeScaleScenarios(
-  name: string,
-  startTopology: () => Promise<Topology & { stop(): Promise<void> }>,
-  options: ScenarioOptions = {},
-): void {
-  const quarantined = process.env.SBB_QUARANTINED === '1' ? [] : (options.quarantined ?? []);
+export function describeScaleScenarios(name: string, startTopology: () => Promise<Topology & { stop(): Promise<void> }>): void {
   describe(`the bridge on ${name}`, () => {
     let topo: Topology & { stop(): Promise<void> };
     let sfnLocal: SfnLocal;
@@ -207,7 +194,7 @@ export function describeScaleScenarios(
       }
     }, 90_000);
 
-    it.each((['graceful', 'kill'] as const).filter((how) => !quarantined.includes(how)))(
+    it.each(['graceful', 'kill'] as const)(
       'loses nothing when the primary fails over mid-run (%s): every execution as its worker said, no second result, no duplicate job',
       async (how) => {
         // Heartbeats every second against HeartbeatSeconds 10: a token left without one for

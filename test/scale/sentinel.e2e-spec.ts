@@ -6,17 +6,12 @@ import { describeScaleScenarios } from './scale-scenarios';
  * including a failover of the primary, planned (SENTINEL FAILOVER behind CLIENT PAUSE WRITE) and
  * killed.
  */
-describeScaleScenarios(
-  'Sentinel (primary, replica, 3 Sentinels)',
-  async () => {
-    const sentinel = await RedisSentinelHarness.start();
-    return {
-      env: { REDIS_URL: '', REDIS_SENTINELS: sentinel.sentinelList, REDIS_SENTINEL_NAME: sentinel.name },
-      connect: () => sentinel.connect(),
-      failover: (how) => sentinel.failover(how),
-      stop: () => sentinel.stop(),
-    };
-    // Killed failover quarantined: 2 CI runs in about 10 left tasks unclosed after it (90 s wait).
-  },
-  { quarantined: ['kill'] },
-);
+describeScaleScenarios('Sentinel (primary, replica, 3 Sentinels)', async () => {
+  const sentinel = await RedisSentinelHarness.start();
+  return {
+    env: { REDIS_URL: '', REDIS_SENTINELS: sentinel.sentinelList, REDIS_SENTINEL_NAME: sentinel.name },
+    connect: () => sentinel.connect(),
+    failover: (how) => sentinel.failover(how),
+    stop: () => sentinel.stop(),
+  };
+});
