@@ -1,7 +1,6 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Queue, Worker } from 'bullmq';
 import IORedis, { type Cluster } from 'ioredis';
-import { RedisConnectionGroup } from '@bridge/queue';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
 import { bridgeEnv, BridgeProcess, spawnBridge, startBridge } from '../support/bridge';
 import { uniquePrefix } from '../support/redis';
@@ -40,10 +39,7 @@ export function describeScaleScenarios(name: string, startTopology: () => Promis
       topo = await startTopology();
       sfnLocal = await startSfnLocal({ pollSeconds: 2, quiet: true });
       sfn = testSfnClient(sfnLocal.url);
-      // The consumers' workers close after each test: with the bridge's fix for redis/ioredis#1247
-      // (a blocking connection disconnected between two reconnect attempts never ends, so
-      // Worker.close() waited for it forever after a killed Sentinel failover). Clusters are left as they are.
-      connection = new RedisConnectionGroup().adopt(topo.connect());
+      connection = topo.connect();
       connection.on('error', () => undefined); // node errors during failovers are expected; commands retry
     }, 90_000);
 

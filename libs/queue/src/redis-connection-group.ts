@@ -1,6 +1,5 @@
 import IORedis from 'ioredis';
 import type { RedisClient } from './redis-connection';
-import { closeHandler } from 'ioredis/built/redis/event_handler';
 
 const ADOPTED = Symbol('adoptedByRedisConnectionGroup');
 
@@ -10,14 +9,13 @@ type Adoptable = IORedis & { [ADOPTED]?: true; isCluster?: boolean };
  * Every plain ioredis connection of the process (the ones QueueModule creates and every duplicate
  * BullMQ makes of them for workers and queue events), so shutdown can always end them.
  *
- * Why it exists: shutdown hung forever while Redis was unreachable. ioredis 6 never ends a
- * connection that is disconnected between two reconnect attempts: `disconnect()` clears the
- * pending reconnect timer and, as no socket is open, no `close` event ever comes to finish the job
- * (redis/ioredis#1247, #1830; the upstream fix, PR #2169, is not released). Every BullMQ close
- * (`Worker.close`, `QueueEvents.close`) waits for that `end`, or for a connection that never
- * became ready. The group (1) finishes such a disconnect the way that PR does, (2) once shutdown
- * began, turns every later connection loss into an end instead of a reconnect, and (3) ends at
- * once the connections that are not connected when it begins, so nothing waits for Redis.
+ * Why it exists: shutdown hung forever while Redis was unreachable. Every BullMQ close
+ * (`Worker.close`, `QueueEvents.close`) waits for its connection's `end`, or for a connection that
+ * never became ready, and a connection that keeps reconnecting to an unreachable Redis never gets
+ * there. The group (1) once shutdown began, turns every later connection loss into an end instead
+ * of a reconnect, and (2) ends at once the connections that are not connected when it begins, so
+ * nothing waits for Redis. (Ending a connection between two reconnect attempts needs ioredis
+ * >= 6.1.0, redis/ioredis#1247; 6.0.0 never emitted its `end`, and this group patched that.)
  */
 export class RedisConnectionGroup {
   private readonly members = new Set<IORedis>();
@@ -37,14 +35,6 @@ export class RedisConnectionGroup {
 
     const retry = c.options.retryStrategy;
     c.options.retryStrategy = (times) => (this.closing ? null : (retry?.(times) ?? null));
-
-    const disconnect = c.disconnect.bind(c);
-    c.disconnect = (reconnect = false) => {
-      const betweenAttempts = !reconnect && c.status === 'reconnecting';
-      disconnect(reconnect);
-      // redis/ioredis#1247: no socket is open, so no `close` event will finish the disconnect.
-      if (betweenAttempts && c.status === 'reconnecting') closeHandler(c)();
-    };
 
     const duplicate = c.duplicate.bind(c);
     c.duplicate = (override) => this.adopt(duplicate(override) as IORedis);
