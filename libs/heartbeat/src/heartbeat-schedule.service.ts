@@ -5,6 +5,7 @@ import { REDIS_CONNECTION } from '@bridge/queue';
 import { endTaskHeartbeats, progressHeartbeatDue } from '@bridge/tracing';
 import IORedis from 'ioredis';
 import { CLAIM_DUE_SCRIPT } from './claim-due.lua';
+import { DROP_ORPHAN_SCRIPT } from './drop-orphan.lua';
 import { HeartbeatKeys } from './heartbeat-keys';
 import { claimHoldMs, claimLeaseMs } from './heartbeat-timing';
 import { LocalHeartbeat, LocalHeartbeats, NewLocalHeartbeat } from './local-heartbeats';
@@ -36,6 +37,7 @@ export class HeartbeatSchedule {
     this.limits = new LimitKeys(config.redis.prefix);
     this.holdMs = claimHoldMs(claimLeaseMs(config.bindings.map((b) => b.heartbeatSeconds * 1000)));
     this.redis.defineCommand('sfnBridgeClaimDue', { numberOfKeys: 2, lua: CLAIM_DUE_SCRIPT });
+    this.redis.defineCommand('sfnBridgeDropOrphan', { numberOfKeys: 2, lua: DROP_ORPHAN_SCRIPT });
   }
 
   /**
@@ -120,7 +122,7 @@ export class HeartbeatSchedule {
   }
 
   /**
-   * Removes a token from the shared schedule (its task closed, or no relay job holds it). A token
+   * Removes a token from the shared schedule (its task closed or was cancelled). A token
    * this replica took and is still writing stays in memory: only the producer ends that.
    */
   async remove(jobId: string, binding?: string): Promise<void> {
@@ -132,6 +134,21 @@ export class HeartbeatSchedule {
     }
     // The task closed: it also leaves its binding's outstanding set (maxPending), same round trip.
     await Promise.all([this.redis.zrem(this.keys.schedule, jobId), this.redis.zrem(this.limits.outstanding(binding), jobId)]);
+  }
+
+  /**
+   * A claimed token had no relay job: drops its entry unless the job (key `relayJobKey`) exists by
+   * now, in which case the entry stays, due at once. Returns whether it was dropped. A token this
+   * replica took and is still writing stays in memory either way: only the producer ends that.
+   */
+  async dropOrphan(jobId: string, relayJobKey: string): Promise<boolean> {
+    const drop = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>).sfnBridgeDropOrphan;
+    const dropped = Number(await drop.call(this.redis, this.keys.schedule, relayJobKey, jobId, Date.now())) === 1;
+    if (dropped) {
+      this.memory.forgetWritten(jobId);
+      endTaskHeartbeats(jobId);
+    }
+    return dropped;
   }
 
   /** Claims due tokens for this replica; null when the shared schedule is empty (nothing to tick for). */

@@ -145,6 +145,15 @@ describe('HeartbeatService: what memory keeps alive', () => {
     s.schedule.forget('job-1');
     expect(s.schedule.memoryCounts()).toEqual({ known: 0, pending: 0 });
   });
+
+  it('an orphan entry dropped from the shared schedule does not drop a token whose write is still in flight', async () => {
+    const s = setup('ready');
+    const drop = jest.fn().mockResolvedValue(1);
+    Object.assign(s.redis, { sfnBridgeDropOrphan: drop });
+    s.schedule.take('job-1', s.entry('pending'));
+    expect(await s.schedule.dropOrphan('job-1', 'test:relay:job-1')).toBe(true);
+    expect({ calls: drop.mock.calls.length, memory: s.schedule.memoryCounts() }).toEqual({ calls: 1, memory: { known: 1, pending: 1 } });
+  });
 });
 
 describe('HeartbeatService: the shared schedule', () => {

@@ -234,8 +234,14 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async beat(jobId: string): Promise<void> {
     const relayJob = await Job.fromId<RelayJobData>(this.relayQueue, jobId);
-    if (!relayJob || relayJob.finishedOn || relayJob.data.cancelled) {
-      await this.schedule.remove(jobId, relayJob?.data.binding);
+    if (!relayJob) {
+      // No relay job (its task closed and the job was removed, or its write is still landing):
+      // dropped only if none exists by now, atomically (drop-orphan.lua.ts says why).
+      await this.schedule.dropOrphan(jobId, this.relayQueue.toKey(jobId));
+      return;
+    }
+    if (relayJob.finishedOn || relayJob.data.cancelled) {
+      await this.schedule.remove(jobId, relayJob.data.binding);
       return;
     }
     const { binding, taskToken } = relayJob.data;
