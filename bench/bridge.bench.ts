@@ -13,7 +13,8 @@
  *   latency   dispatch and relay latency at 300 and 150 tasks/s (BENCH_LATENCY_SECONDS each) with
  *             BENCH_LATENCY_POLLERS polls parked, after BENCH_LATENCY_WARMUP_SECONDS (5) at the same rate, not measured
  * Other env: BENCH_TASKS (3000), BENCH_CPU_PROF=<dir> (the bridge phase's bridge runs with --cpu-prof;
- * the busy window is written next to it for bench/profile-summary.ts), BENCH_BRIDGE_ENV='{"K":"V"}'.
+ * the busy window is written next to it for bench/profile-summary.ts; the idle phase's bridge writes
+ * to <dir>/idle with idle-window.json), BENCH_BRIDGE_ENV='{"K":"V"}'.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -73,7 +74,9 @@ async function main(): Promise<void> {
     if (PROF_DIR && bridge) writeFileSync(join(PROF_DIR, 'busy-window.json'), JSON.stringify({ monoWindowUs: bridge.monoWindowUs }));
     await phase('held', () => outstandingRss(redis, opts.held, BRIDGE_ENV));
     await phase('steady', () => steadyRss(redis, opts.steadyRate, opts.steadySeconds, opts.steadySampleSeconds * 1000, BRIDGE_ENV));
-    await phase('idle', () => idleCost(redis, opts.idleBindings, opts.idlePollers, opts.idleWarmupSeconds, opts.idleSeconds));
+    const idleProf = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROF_DIR, 'idle')}`] : [];
+    const idle = await phase('idle', () => idleCost(redis, opts.idleBindings, opts.idlePollers, opts.idleWarmupSeconds, opts.idleSeconds, idleProf));
+    if (PROF_DIR && idle) writeFileSync(join(PROF_DIR, 'idle', 'idle-window.json'), JSON.stringify({ monoWindowUs: idle.monoWindowUs }));
     await phase('latency', async () => [
       await latencyAt(redis, 300, opts.latencySeconds, opts.latencyPollers, opts.latencyWarmupSeconds),
       await latencyAt(redis, 150, opts.latencySeconds, opts.latencyPollers, opts.latencyWarmupSeconds),

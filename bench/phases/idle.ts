@@ -6,6 +6,7 @@
 import { Spawned } from '../lib/child-process';
 import { commandDelta, PrivateRedis } from '../lib/private-redis';
 import { cpuOf, Emulator, sleep, startBridge } from '../lib/stack';
+import { stopGracefully } from './throughput';
 
 export interface IdleCost {
   bindings: number;
@@ -15,7 +16,11 @@ export interface IdleCost {
   pollsPerPollerPerMinute: number;
   redisCommandsPerSecond: number;
   topCommands: [string, number][];
+  /** CLOCK_MONOTONIC (µs) of the measured window, to cut a --cpu-prof profile to it. */
+  monoWindowUs: [number, number];
 }
+
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 
 export async function idleCost(
   redis: PrivateRedis,
@@ -23,6 +28,7 @@ export async function idleCost(
   pollers: number,
   warmupSeconds: number,
   seconds: number,
+  nodeFlags: string[] = [],
 ): Promise<IdleCost> {
   const emu = await Emulator.start(60);
   let bridge: Spawned | undefined;
@@ -34,11 +40,12 @@ export async function idleCost(
       prefix: 'bench-idle',
       sfnUrl: emu.url,
       bindings: arns.map((activityArn, i) => ({ activityArn, queue: `idle-${i}`, pollers, maxPending: 100 })),
+      nodeFlags,
     });
     await sleep(warmupSeconds * 1000);
-    const [c0, r0, p0, t0] = [await emu.counters(), await redis.counters(), cpuOf(bridge), Date.now()];
+    const [c0, r0, p0, t0, m0] = [await emu.counters(), await redis.counters(), cpuOf(bridge), Date.now(), monoUs()];
     await sleep(seconds * 1000);
-    const [c1, r1, p1, t1] = [await emu.counters(), await redis.counters(), cpuOf(bridge), Date.now()];
+    const [c1, r1, p1, t1, m1] = [await emu.counters(), await redis.counters(), cpuOf(bridge), Date.now(), monoUs()];
     const s = (t1 - t0) / 1000;
     const polls = (c1.calls.GetActivityTask ?? 0) - (c0.calls.GetActivityTask ?? 0);
     const cmds = commandDelta(r0, r1, 10);
@@ -50,9 +57,11 @@ export async function idleCost(
       pollsPerPollerPerMinute: polls / (bindings * pollers) / (s / 60),
       redisCommandsPerSecond: cmds.total / s,
       topCommands: cmds.top.map(([k, v]) => [k, v / s] as [string, number]),
+      monoWindowUs: [m0, m1],
     };
   } finally {
-    bridge?.stop();
+    // Gracefully when profiled: --cpu-prof writes its profile at exit.
+    if (bridge) await stopGracefully(bridge, 15_000);
     await emu.stop();
   }
 }
