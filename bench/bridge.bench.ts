@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     if (PROF_DIR && bridge) writeFileSync(join(PROF_DIR, 'busy-window.json'), JSON.stringify({ monoWindowUs: bridge.monoWindowUs }));
     await phase('held', () => outstandingRss(redis, opts.held, BRIDGE_ENV));
     await phase('steady', () => steadyRss(redis, opts.steadyRate, opts.steadySeconds, opts.steadySampleSeconds * 1000, BRIDGE_ENV));
+    if (PROF_DIR) mkdirSync(join(PROF_DIR, 'idle'), { recursive: true });
     const idleProf = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROF_DIR, 'idle')}`] : [];
     const idle = await phase('idle', () => idleCost(redis, opts.idleBindings, opts.idlePollers, opts.idleWarmupSeconds, opts.idleSeconds, idleProf));
     if (PROF_DIR && idle) writeFileSync(join(PROF_DIR, 'idle', 'idle-window.json'), JSON.stringify({ monoWindowUs: idle.monoWindowUs }));

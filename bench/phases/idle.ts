@@ -60,8 +60,10 @@ export async function idleCost(
       monoWindowUs: [m0, m1],
     };
   } finally {
-    // Gracefully when profiled: --cpu-prof writes its profile at exit.
-    if (bridge) await stopGracefully(bridge, 15_000);
+    // Profiled: a graceful exit, so --cpu-prof writes its profile (the drain waits for the parked
+    // polls, up to their 60 s hold). Otherwise killed at once.
+    if (bridge && nodeFlags.length) await stopGracefully(bridge, 75_000);
+    else bridge?.stop();
     await emu.stop();
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { EVENT_LOOP_SAMPLE_MS } from '@bridge/metrics';
 import { EVENT_LOOP_WINDOW_MS } from './health.constants';
 
 export interface EventLoopDelay {
@@ -20,7 +21,8 @@ export class EventLoopDelayMonitor implements OnModuleInit, OnModuleDestroy {
   private lastWindow?: EventLoopDelay;
 
   onModuleInit(): void {
-    this.histogram = monitorEventLoopDelay({ resolution: 20 });
+    // Coarse sampling (each sample is a timer waking the process); the threshold is a second.
+    this.histogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_SAMPLE_MS });
     this.histogram.enable();
     this.timer = setInterval(() => {
       this.lastWindow = this.read();
