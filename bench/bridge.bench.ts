@@ -76,7 +76,9 @@ async function main(): Promise<void> {
     await phase('steady', () => steadyRss(redis, opts.steadyRate, opts.steadySeconds, opts.steadySampleSeconds * 1000, BRIDGE_ENV));
     if (PROF_DIR) mkdirSync(join(PROF_DIR, 'idle'), { recursive: true });
     const idleProf = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROF_DIR, 'idle')}`] : [];
-    const idle = await phase('idle', () => idleCost(redis, opts.idleBindings, opts.idlePollers, opts.idleWarmupSeconds, opts.idleSeconds, idleProf));
+    const idle = await phase('idle', () =>
+      idleCost(redis, opts.idleBindings, opts.idlePollers, opts.idleWarmupSeconds, opts.idleSeconds, idleProf),
+    );
     if (PROF_DIR && idle) writeFileSync(join(PROF_DIR, 'idle', 'idle-window.json'), JSON.stringify({ monoWindowUs: idle.monoWindowUs }));
     await phase('latency', async () => [
       await latencyAt(redis, 300, opts.latencySeconds, opts.latencyPollers, opts.latencyWarmupSeconds),
