@@ -7,6 +7,9 @@
  *   baseline  plain BullMQ addBulk + no-op worker: jobs/s, Redis commands per job
  *   direct    direct SDK worker (poll, no-op, SendTaskSuccess), BENCH_CONCURRENCY loops, pre-started tasks
  *   bridge    the bridge end to end (BENCH_CONCURRENCY pollers / relay concurrency) + a no-op consumer
+ *   floorFlow, floorEvents  (not in the default set) the design floor, bench/lib/floor-bridge.ts:
+ *             the least a BullMQ-backed bridge does per task, today's two-job shape / relaying from
+ *             the queue's event stream, with the same consumer
  *   held      bridge RSS holding BENCH_HELD outstanding tasks, no consumer
  *   steady    bridge RSS every BENCH_STEADY_SAMPLE_SECONDS in a BENCH_STEADY_RATE tasks/s run of BENCH_STEADY_SECONDS
  *   idle      BENCH_IDLE_BINDINGS x BENCH_IDLE_POLLERS, 60 s polls, no tasks, over BENCH_IDLE_SECONDS
@@ -24,7 +27,7 @@ import { printRows } from './lib/report';
 import { idleCost } from './phases/idle';
 import { latencyAt } from './phases/latency';
 import { outstandingRss, steadyRss } from './phases/memory';
-import { bridgeEndToEnd, directWorker, plainBullmq } from './phases/throughput';
+import { bridgeEndToEnd, directWorker, floorBridge, plainBullmq } from './phases/throughput';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const opts = {
@@ -74,6 +77,17 @@ async function main(): Promise<void> {
     const prof = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [];
     const bridge = await phase('bridge', () => bridgeEndToEnd(redis, opts.tasks, opts.concurrency, { env: BRIDGE_ENV, nodeFlags: prof }));
     if (PROF_DIR && bridge) writeFileSync(join(PROF_DIR, 'busy-window.json'), JSON.stringify({ monoWindowUs: bridge.monoWindowUs }));
+    for (const [name, mode] of [
+      ['floorFlow', 'flow'],
+      ['floorEvents', 'events'],
+    ] as const) {
+      const dir = PROF_DIR && join(PROF_DIR, name);
+      if (dir) mkdirSync(dir, { recursive: true });
+      const floor = await phase(name, () =>
+        floorBridge(redis, opts.tasks, opts.concurrency, mode, dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
+      );
+      if (dir && floor) writeFileSync(join(dir, 'busy-window.json'), JSON.stringify({ monoWindowUs: floor.monoWindowUs }));
+    }
     await phase('held', () => outstandingRss(redis, opts.held, BRIDGE_ENV));
     await phase('steady', () => steadyRss(redis, opts.steadyRate, opts.steadySeconds, opts.steadySampleSeconds * 1000, BRIDGE_ENV));
     if (PROF_DIR) mkdirSync(join(PROF_DIR, 'idle'), { recursive: true });

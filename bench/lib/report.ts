@@ -9,6 +9,8 @@ export interface Results {
   baseline?: { jobs: number; rate: number; commandsPerJob: number; top: [string, number][] };
   direct?: Throughput;
   bridge?: Throughput;
+  floorFlow?: Throughput;
+  floorEvents?: Throughput;
   held?: {
     idleMb: number;
     holdingMb: number;
@@ -62,6 +64,28 @@ export function printRows(r: Results): void {
       const perTask = b.topCommands.map(([k, v]) => [k, v / b.tasks] as [string, number]);
       rows.push(['Redis commands per task (bridge + consumer)', '0', `${fmt(b.redisCommandsPerTask, 1)} (${top(perTask)})`, '-', 'report']);
     }
+  }
+  const floors: [string, Throughput | undefined][] = [
+    ['design floor, two-job flow + relay worker', r.floorFlow],
+    ['design floor, one job + event-stream consumer group', r.floorEvents],
+  ];
+  for (const [name, f] of floors) {
+    if (!f) continue;
+    const perTask = f.topCommands.map(([k, v]) => [k, v / f.tasks] as [string, number]);
+    rows.push([
+      `${name}: tasks/s; CPU ms per task`,
+      d ? `${fmt(d.rate)}; ${fmt(d.cpuMsPerTask, 2)}` : '-',
+      `${fmt(f.rate)}; ${fmt(f.cpuMsPerTask, 2)}`,
+      `${ratio(f.rate, d?.rate)}; ${ratio(f.cpuMsPerTask, d?.cpuMsPerTask)}`,
+      'report',
+    ]);
+    rows.push([
+      `  consumer + Redis CPU ms; Redis commands per task`,
+      '-',
+      `${fmt(f.consumerCpuMsPerTask, 2)} + ${fmt(f.redisCpuMsPerTask, 2)}; ${fmt(f.redisCommandsPerTask, 1)} (${top(perTask)})`,
+      '-',
+      'report',
+    ]);
   }
   if (r.held) {
     const h = r.held;

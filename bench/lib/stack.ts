@@ -190,3 +190,34 @@ export function startDirectWorker(sfnUrl: string, activityArn: string, concurren
 export const cpuOf = (p: Spawned): number => procStats(p.child.pid!).cpuSeconds;
 export const rssOf = (p: Spawned): number => procStats(p.child.pid!).rssMb;
 export { sleep };
+
+/** bench/lib/floor-bridge.ts in `mode` (flow | events): the least a BullMQ-backed bridge does per task. */
+export function startFloorBridge(opts: {
+  mode: 'flow' | 'events';
+  redisUrl: string;
+  prefix: string;
+  sfnUrl: string;
+  activityArn: string;
+  queue: string;
+  concurrency: number;
+  nodeFlags?: string[];
+}): Promise<Spawned> {
+  return spawnReady(
+    `floor bridge (${opts.mode})`,
+    [...(opts.nodeFlags ?? []), ...TSX, join(__dirname, 'floor-bridge.ts')],
+    {
+      FLOOR_MODE: opts.mode,
+      REDIS_URL: opts.redisUrl,
+      BULLMQ_PREFIX: opts.prefix,
+      QUEUE: opts.queue,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SFN: opts.sfnUrl,
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      ACTIVITY_ARN: opts.activityArn,
+      BENCH_CONCURRENCY: String(opts.concurrency),
+      FLOOR_EXTRA_COMMANDS: process.env.BENCH_FLOOR_EXTRA_COMMANDS ?? '0',
+    },
+    /floor bridge ready/,
+  );
+}

@@ -9,7 +9,7 @@ import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { Spawned } from '../lib/child-process';
 import { commandDelta, PrivateRedis } from '../lib/private-redis';
-import { cpuOf, Emulator, sleep, startBridge, startConsumer, startDirectWorker } from '../lib/stack';
+import { cpuOf, Emulator, sleep, startBridge, startConsumer, startDirectWorker, startFloorBridge } from '../lib/stack';
 
 const TIME_LIMIT_MS = 180_000;
 
@@ -142,6 +142,42 @@ export async function bridgeEndToEnd(
     return await drainWindow(emu, tasks, { main: bridge, consumer }, redis);
   } finally {
     if (bridge) await stopGracefully(bridge, 15_000);
+    consumer?.stop();
+    await emu.stop();
+  }
+}
+
+/**
+ * The design floor: bench/lib/floor-bridge.ts (the least a BullMQ-backed bridge does per task, in
+ * today's two-job shape or relaying from the queue's event stream) with the same no-op consumer.
+ */
+export async function floorBridge(
+  redis: PrivateRedis,
+  tasks: number,
+  concurrency: number,
+  mode: 'flow' | 'events',
+  nodeFlags: string[] = [],
+): Promise<Throughput> {
+  const emu = await Emulator.start(5);
+  let floor: Spawned | undefined;
+  let consumer: Spawned | undefined;
+  try {
+    const { activityArn, stateMachineArn } = await emu.activity(`floor-${mode}`);
+    await emu.startMany(stateMachineArn, tasks);
+    consumer = await startConsumer(redis.url, 'bench-floor', 'bench', concurrency);
+    floor = await startFloorBridge({
+      mode,
+      redisUrl: redis.url,
+      prefix: 'bench-floor',
+      sfnUrl: emu.url,
+      activityArn,
+      queue: 'bench',
+      concurrency,
+      nodeFlags,
+    });
+    return await drainWindow(emu, tasks, { main: floor, consumer }, redis);
+  } finally {
+    if (floor) await stopGracefully(floor, 15_000);
     consumer?.stop();
     await emu.stop();
   }
