@@ -1,3 +1,4 @@
+export * from './call-abort';
 export * from './sfn.constants';
 export * from './sfn-clients.factory';
 export * from './sfn-error-kind';

@@ -2,6 +2,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { AbortableHttpHandler, carryAbortSignals } from './call-abort';
 import { throttleOnlyRetry } from './throttle-only-retry';
 import { CALLBACK_REQUEST_TIMEOUT_MS, CONNECT_TIMEOUT_MS, POLL_REQUEST_TIMEOUT_MS } from './sfn.constants';
 
@@ -28,7 +29,9 @@ function agents(maxSockets: number) {
  * Per-call work the SDK can skip because nothing changes between calls. `cacheMiddleware`: the
  * client resolves each command class's middleware stack once (clone, sort, wire ~20 middlewares)
  * instead of on every `send`; valid because no call here adds per-command middleware or passes
- * per-call options. Measured: the stack resolution was ~4-5 % of the bridge's CPU under load.
+ * per-call options (any, even `{}`, resolves the stack again and drops the cache; a call that must
+ * be abortable carries its signal on its input instead, see call-abort.ts). Measured: the stack
+ * resolution was ~4-5 % of the bridge's CPU under load.
  */
 export const HOT_PATH = { cacheMiddleware: true } as const;
 
@@ -51,7 +54,7 @@ export function createSfnClients(options: SfnClientsOptions): SfnClients {
       throwOnRequestTimeout: true,
     }),
   });
-  const callbackHandler = new NodeHttpHandler({
+  const callbackHandler = new AbortableHttpHandler({
     ...agents(options.callbackSockets),
     connectionTimeout: CONNECT_TIMEOUT_MS,
     requestTimeout: CALLBACK_REQUEST_TIMEOUT_MS,
@@ -68,5 +71,7 @@ export function createSfnClients(options: SfnClientsOptions): SfnClients {
   // retries (the next tick, 250 ms), where an SDK retry would wait its backoff (throttling: up to
   // 1 s for the first retry) and leave the token silent past its bound.
   const heartbeat = new SFNClient({ ...HOT_PATH, region: options.region, maxAttempts: 1, requestHandler: callbackHandler });
+  // The relay's sends are bounded by its job lock (an abort signal per call).
+  carryAbortSignals(callback);
   return { poll, callback, heartbeat };
 }
