@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { LimitKeys } from '@bridge/common';
-import { REDIS_CONNECTION } from '@bridge/queue';
+import { inOneWrite, REDIS_CONNECTION } from '@bridge/queue';
 import { endTaskHeartbeats, progressHeartbeatDue } from '@bridge/tracing';
 import IORedis from 'ioredis';
 import { CLAIM_DUE_SCRIPT } from './claim-due.lua';
@@ -132,8 +132,10 @@ export class HeartbeatSchedule {
       await this.redis.zrem(this.keys.schedule, jobId);
       return;
     }
-    // The task closed: it also leaves its binding's outstanding set (maxPending), same round trip.
-    await Promise.all([this.redis.zrem(this.keys.schedule, jobId), this.redis.zrem(this.limits.outstanding(binding), jobId)]);
+    // The task closed: it also leaves its binding's outstanding set (maxPending), same write.
+    await Promise.all(
+      inOneWrite(this.redis, () => [this.redis.zrem(this.keys.schedule, jobId), this.redis.zrem(this.limits.outstanding(binding), jobId)]),
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BindingConfig, BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { HeartbeatSchedule, leadMs, ZaddClient } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
-import { jobIdForToken, PRODUCER_CONNECTION, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
+import { holdWritesThisTurn, jobIdForToken, PRODUCER_CONNECTION, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
 import { fullJitterDelay, sleep, withTimeout } from '@bridge/common';
 import { TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { traceSend } from '@bridge/tracing';
@@ -99,8 +99,9 @@ export class TaskProducer {
         // (libs/queue redis-connection.ts says why), and a write queued now would land unbounded later.
         const status = this.connection.status;
         if (status !== undefined && status !== 'ready') throw new Error(`Redis connection not ready (${status})`);
-        // Both commands go out in this tick on one connection: one round trip. The schedule entry
-        // is first in the pipe, so a task is never in a queue without one.
+        // All three go out in this turn on one connection, in one socket write: one round trip. The
+        // schedule entry is first in the pipe, so a task is never in a queue without one.
+        holdWritesThisTurn(this.connection);
         const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
         const added = this.flow.add(flow);
         const alsoWritten = task.onWrite?.();

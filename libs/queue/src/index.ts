@@ -6,3 +6,4 @@ export * from './redis-connection-group';
 export * from './queue.module';
 export * from './redis-status.service';
 export * from './redis-error-log.service';
+export * from './one-write';
