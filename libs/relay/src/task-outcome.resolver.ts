@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import { BINDING_QUEUES, BridgeQueue, RelayJobData } from '@bridge/queue';
+import { BINDING_QUEUES, BridgeQueue, inOneWrite, RelayJobData } from '@bridge/queue';
 import { Job, Queue } from 'bullmq';
 import { bridgeFailure, failureOutcome, successOutcome, TaskOutcome } from './outcome';
 
@@ -18,14 +18,14 @@ const CHILD_FIELDS = ['timestamp', 'processedOn', 'finishedOn', 'failedReason', 
  * values) or its final failure (ignored dependency failure + the child's stack traces, which
  * carry the error name: docs/design.md section 2).
  *
- * One pipelined round trip of two commands on the normal path: the parent's processed values
- * (HGETALL, as `Job.getChildrenValues` reads them) and five fields of the child's hash (HMGET,
- * where `Job.fromId` would read and parse the whole job, input included); the ignored failures
- * are read only when there is no value. BullMQ has no call that reads some fields of a job, so
- * this reads its documented key layout (`queue.toKey(id)`) through the backend's raw client (BullMQ's
- * escape hatch for exactly this);
- * parent and child share a hash slot (one prefix, one tag), so the pipeline is valid on a Cluster.
- * Measured in the issue note (bench: Redis commands and CPU per task).
+ * One round trip on the normal path, two commands in one socket write: the parent's processed
+ * values (HGETALL, as `Job.getChildrenValues` reads them) and five fields of the child's hash
+ * (HMGET, where `Job.fromId` would read and parse the whole job, input included); the ignored
+ * failures are read only when there is no value. Not an ioredis pipeline: building one copies
+ * every script BullMQ defined on the connection (38 µs a task in a profile under load). BullMQ
+ * has no call that reads some fields of a job, so this reads its documented key layout
+ * (`queue.toKey(id)`) through the backend's raw client (BullMQ's escape hatch for exactly this);
+ * parent and child share a hash slot (one prefix, one tag), so both go to one node on a Cluster.
  */
 @Injectable()
 export class TaskOutcomeResolver {
@@ -39,12 +39,12 @@ export class TaskOutcomeResolver {
     const queue = this.queues.get(queueName);
     const id = relayJob.id as string;
     const client = await this.relayQueue.getBackend().client;
-    const pipeline = client.pipeline().hgetall(this.relayQueue.toKey(`${id}:processed`));
-    if (queue) pipeline.runCommand('hmget', [queue.toKey(id), ...CHILD_FIELDS]);
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [err] of replies) if (err) throw err;
-    const values = replies[0][1] as Record<string, string>;
-    const fields = queue ? (replies[1][1] as (string | null)[]) : [];
+    const [values, fields] = await Promise.all(
+      inOneWrite(client, () => [
+        client.hgetall(this.relayQueue.toKey(`${id}:processed`)),
+        queue ? client.hmget(queue.toKey(id), ...CHILD_FIELDS) : Promise.resolve([]),
+      ]),
+    );
     const child = childTimings(fields);
 
     const valueKeys = Object.keys(values);
