@@ -51,7 +51,8 @@ async function pollLoop(take: (token: string, input: unknown) => Promise<unknown
     const task = await sfn.poll.send(new GetActivityTaskCommand({ activityArn, workerName: 'floor' }));
     if (!task.taskToken) continue;
     const token = task.taskToken;
-    await Promise.all([take(token, JSON.parse(task.input ?? 'null')), ...extras(jobIdOf(token))]);
+    const taken = take(token, JSON.parse(task.input ?? 'null'));
+    await (extraCommands > 0 ? Promise.all([taken, ...extras(jobIdOf(token))]) : taken);
   }
 }
 

@@ -118,66 +118,60 @@ export async function directWorker(redis: PrivateRedis, tasks: number, concurren
   }
 }
 
-export async function bridgeEndToEnd(
+export function bridgeEndToEnd(
   redis: PrivateRedis,
   tasks: number,
   concurrency: number,
   opts: { env?: Record<string, string>; nodeFlags?: string[] } = {},
 ): Promise<Throughput> {
-  const emu = await Emulator.start(5);
-  let bridge: Spawned | undefined;
-  let consumer: Spawned | undefined;
-  try {
-    const { activityArn, stateMachineArn } = await emu.activity('bridge');
-    await emu.startMany(stateMachineArn, tasks);
-    consumer = await startConsumer(redis.url, 'bench-e2e', 'bench', concurrency);
-    bridge = await startBridge({
+  return drainThrough(redis, tasks, concurrency, 'bridge', 'bench-e2e', (activityArn, sfnUrl) =>
+    startBridge({
       redisUrl: redis.url,
       prefix: 'bench-e2e',
-      sfnUrl: emu.url,
+      sfnUrl,
       env: { RELAY_CONCURRENCY: String(concurrency), ...opts.env },
       nodeFlags: opts.nodeFlags,
       bindings: [{ activityArn, queue: 'bench', pollers: concurrency, maxPending: tasks + concurrency }],
-    });
-    return await drainWindow(emu, tasks, { main: bridge, consumer }, redis);
-  } finally {
-    if (bridge) await stopGracefully(bridge, 15_000);
-    consumer?.stop();
-    await emu.stop();
-  }
+    }),
+  );
 }
 
 /**
  * The design floor: bench/lib/floor-bridge.ts (the least a BullMQ-backed bridge does per task, in
  * today's two-job shape or relaying from the queue's event stream) with the same no-op consumer.
  */
-export async function floorBridge(
+export function floorBridge(
   redis: PrivateRedis,
   tasks: number,
   concurrency: number,
   mode: 'flow' | 'events',
   nodeFlags: string[] = [],
 ): Promise<Throughput> {
+  return drainThrough(redis, tasks, concurrency, `floor-${mode}`, 'bench-floor', (activityArn, sfnUrl) =>
+    startFloorBridge({ mode, redisUrl: redis.url, prefix: 'bench-floor', sfnUrl, activityArn, queue: 'bench', concurrency, nodeFlags }),
+  );
+}
+
+/** Pre-starts `tasks` executions, then drains them through `start`'s process and the no-op consumer on queue `bench`. */
+async function drainThrough(
+  redis: PrivateRedis,
+  tasks: number,
+  concurrency: number,
+  activity: string,
+  prefix: string,
+  start: (activityArn: string, sfnUrl: string) => Promise<Spawned>,
+): Promise<Throughput> {
   const emu = await Emulator.start(5);
-  let floor: Spawned | undefined;
+  let main: Spawned | undefined;
   let consumer: Spawned | undefined;
   try {
-    const { activityArn, stateMachineArn } = await emu.activity(`floor-${mode}`);
+    const { activityArn, stateMachineArn } = await emu.activity(activity);
     await emu.startMany(stateMachineArn, tasks);
-    consumer = await startConsumer(redis.url, 'bench-floor', 'bench', concurrency);
-    floor = await startFloorBridge({
-      mode,
-      redisUrl: redis.url,
-      prefix: 'bench-floor',
-      sfnUrl: emu.url,
-      activityArn,
-      queue: 'bench',
-      concurrency,
-      nodeFlags,
-    });
-    return await drainWindow(emu, tasks, { main: floor, consumer }, redis);
+    consumer = await startConsumer(redis.url, prefix, 'bench', concurrency);
+    main = await start(activityArn, emu.url);
+    return await drainWindow(emu, tasks, { main, consumer }, redis);
   } finally {
-    if (floor) await stopGracefully(floor, 15_000);
+    if (main) await stopGracefully(main, 15_000);
     consumer?.stop();
     await emu.stop();
   }
