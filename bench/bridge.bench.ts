@@ -8,7 +8,7 @@
  *   direct    direct SDK worker (poll, no-op, SendTaskSuccess), BENCH_CONCURRENCY loops, pre-started tasks
  *   bridge    the bridge end to end (BENCH_CONCURRENCY pollers / relay concurrency) + a no-op consumer
  *   floorFlow, floorEvents  (not in the default set) the design floor, bench/lib/floor-bridge.ts:
- *             the least a BullMQ-backed bridge does per task, today's two-job shape / relaying from
+ *             the least a BullMQ-backed bridge does per task, the former two-job shape / relaying from
  *             the queue's event stream, with the same consumer
  *   held      bridge RSS holding BENCH_HELD outstanding tasks, no consumer
  *   steady    bridge RSS every BENCH_STEADY_SAMPLE_SECONDS in a BENCH_STEADY_RATE tasks/s run of BENCH_STEADY_SECONDS

@@ -4,10 +4,10 @@
  * (heartbeat schedule, poll-slot reservation, write check, metrics, Nest). Not a bridge: no
  * heartbeats, no crash recovery, no failures, no retries; a no-op consumer is assumed.
  *
- *   FLOOR_MODE=flow    today's shape: poll -> one BullMQ flow (relay parent holds the token, child
+ *   FLOOR_MODE=flow    the bridge's shape until 2026-12-06: poll -> one BullMQ flow (relay parent holds the token, child
  *                      holds the input) -> a BullMQ Worker on the relay queue reads the child's
  *                      return value -> SendTaskSuccess.
- *   FLOOR_MODE=events  the shape without a second job: poll -> the token in a string key + one
+ *   FLOOR_MODE=events  the bridge's shape since (without its guarantees): poll -> the token in a string key + one
  *                      `Queue.add` -> XREADGROUP on the binding queue's BullMQ event stream
  *                      (`completed` events carry the return value) -> SendTaskSuccess -> XACK + DEL.
  *

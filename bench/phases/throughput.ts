@@ -138,7 +138,7 @@ export function bridgeEndToEnd(
 
 /**
  * The design floor: bench/lib/floor-bridge.ts (the least a BullMQ-backed bridge does per task, in
- * today's two-job shape or relaying from the queue's event stream) with the same no-op consumer.
+ * the former two-job shape or relaying from the queue's event stream) with the same no-op consumer.
  */
 export function floorBridge(
   redis: PrivateRedis,

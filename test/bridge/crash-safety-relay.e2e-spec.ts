@@ -1,5 +1,5 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { BridgeQueue, RelayResult } from '@bridge/queue';
+import { TaskField } from '@bridge/queue';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
@@ -7,14 +7,17 @@ import { BridgeProcess, bridgeEnv, spawnBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { duplicateRelays } from '../support/relay-counters';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { listTaskRecords, pendingEvents, tallyStatuses } from '../support/task-records';
 import { waitFor, within } from '../support/wait-for';
 
 /**
- * No second result through a crash mid-relay: a bridge is SIGKILLed while its relay worker holds
- * results whose SendTaskSuccess calls are in Step Functions' hands (a latency fault holds them in
- * the emulator, which applies them after the bridge is dead). The next bridge takes the stalled
- * relay jobs over, probes, finds the tasks closed and sends nothing again; results not yet sent
- * when the first bridge died are sent once. Runs the built bridge (`npm run build`).
+ * No second result through a crash mid-relay: a bridge is SIGKILLed while its relay holds results
+ * whose SendTaskSuccess calls are in Step Functions' hands (a latency fault holds them in the
+ * emulator, which applies them after the bridge is dead). Their job ends stay pending in the dead
+ * bridge's consumer group and their task records stay claimed; the next bridge takes the pending
+ * events over once they have idled a relay lease (10 s), claims the records again, probes, finds
+ * the tasks closed and sends nothing again. Results not yet sent when the first bridge died are
+ * sent once. Statuses are counted from the task records. Runs the built bridge (`npm run build`).
  */
 
 const IN_FLIGHT = 8;
@@ -22,13 +25,13 @@ const AFTER_KILL = 6;
 const EXECUTIONS = IN_FLIGHT + AFTER_KILL;
 const LATENCY_MS = 2_000;
 
-describe('bridge crash safety: SIGKILL while the relay worker holds results', () => {
+describe('bridge crash safety: SIGKILL while the relay holds results', () => {
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
   let prefix: string;
   let connection: IORedis;
   let worker: Worker;
-  let relayQueue: Queue;
+  let jobs: Queue;
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
   const bridges: BridgeProcess[] = [];
   const queue = 'crash-relay';
@@ -43,7 +46,7 @@ describe('bridge crash safety: SIGKILL while the relay worker holds results', ()
     prefix = uniquePrefix('crashrelay');
     machine = await createActivityMachine(sfn, 'crash-relay');
     connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-    relayQueue = new Queue(BridgeQueue.Relay, { connection, prefix });
+    jobs = new Queue(queue, { connection, prefix });
     worker = new Worker(
       queue,
       async (job) => {
@@ -61,7 +64,7 @@ describe('bridge crash safety: SIGKILL while the relay worker holds results', ()
       await within(b.exited, 20_000, 'bridge to exit on SIGTERM').catch(() => b.child.kill('SIGKILL'));
     }
     await worker?.close();
-    await relayQueue?.close();
+    await jobs?.close();
     await connection?.quit();
     await sfnLocal?.close();
     sfn?.destroy();
@@ -74,14 +77,18 @@ describe('bridge crash safety: SIGKILL while the relay worker holds results', ()
     const first = spawnBridge(env());
     bridges.push(first);
     const arns = await Promise.all(Array.from({ length: EXECUTIONS }, (_, n) => startExecution(sfn, machine.stateMachineArn, { n })));
+    await waitFor(async () => (await listTaskRecords(connection, prefix)).size === EXECUTIONS, {
+      timeoutMs: 20_000,
+      message: `a task record for each of the ${EXECUTIONS} tasks\n${first.output()}`,
+    });
 
-    // 2. The first IN_FLIGHT jobs finish; the bridge's relay sends their results, all held.
+    // 2. The first IN_FLIGHT jobs finish; the bridge's relay claims their records and sends their results, all held.
     await waitFor(() => (sfnLocal.counters().calls.SendTaskSuccess ?? 0) >= IN_FLIGHT, {
       timeoutMs: 20_000,
       message: `${IN_FLIGHT} SendTaskSuccess calls in flight (saw ${sfnLocal.counters().calls.SendTaskSuccess ?? 0})\n${first.output()}`,
     });
     expect(sfnLocal.counters().tasksClosed).toBe(0);
-    const active = await relayQueue.getJobCountByTypes('active');
+    const atKill = [...(await listTaskRecords(connection, prefix)).values()];
 
     // 3. SIGKILL with the calls in flight: they land after the bridge is gone.
     first.child.kill('SIGKILL');
@@ -91,9 +98,16 @@ describe('bridge crash safety: SIGKILL while the relay worker holds results', ()
       timeoutMs: LATENCY_MS + 5_000,
       message: `the ${IN_FLIGHT} held results applied (closed: ${sfnLocal.counters().tasksClosed})`,
     });
+    // Every task has its record, none closed; the relays in flight hold IN_FLIGHT of them (claimed once).
+    expect({
+      records: atKill.length,
+      closed: atKill.filter((r) => r[TaskField.Closed]).length,
+      claimedOnce: atKill.filter((r) => r[TaskField.Owner] && r[TaskField.Attempts] === '1').length,
+      claimed: atKill.filter((r) => r[TaskField.Owner]).length,
+    }).toEqual({ records: EXECUTIONS, closed: 0, claimedOnce: IN_FLIGHT, claimed: IN_FLIGHT });
     releaseHeldJobs();
 
-    // 4. A new bridge takes the stalled relay jobs over and relays the rest.
+    // 4. A new bridge takes the dead one's pending events over (after a lease) and relays the rest.
     const second = spawnBridge(env());
     bridges.push(second);
     const executions = await Promise.all(arns.map((arn) => waitForExecution(sfn, arn, 60_000)));
@@ -108,9 +122,17 @@ describe('bridge crash safety: SIGKILL while the relay worker holds results', ()
       const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000 }));
       expect(events!.filter((e) => e.type === 'ActivitySucceeded' || e.type === 'ActivityFailed')).toHaveLength(1);
     }
-    await waitFor(async () => (await relayQueue.getJobCountByTypes('completed')) === EXECUTIONS, {
-      timeoutMs: 40_000,
-      message: `every relay job completed\n${second.output()}`,
+    const records = await waitFor(
+      async () => {
+        const all = [...(await listTaskRecords(connection, prefix)).values()];
+        return all.length === EXECUTIONS && all.every((r) => r[TaskField.Closed]) ? all : undefined;
+      },
+      { timeoutMs: 40_000, message: `every task record closed\n${second.output()}` },
+    );
+    // Every job end the dead bridge had been handed is taken over and acknowledged.
+    await waitFor(async () => (await pendingEvents(connection, prefix, queue)) === 0, {
+      timeoutMs: 30_000,
+      message: `no event left pending in the bridge's consumer group\n${second.output()}`,
     });
 
     // 5. Counted by the emulator: no SendTaskSuccess/Failure ever reached a closed task, and the
@@ -125,14 +147,25 @@ describe('bridge crash safety: SIGKILL while the relay worker holds results', ()
       successCalls: EXECUTIONS,
       failureCalls: 0,
     });
-    const results = (await relayQueue.getJobs(['completed'])).map((j) => (j.returnvalue as RelayResult).status);
-    const tally = results.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
-    // The held relays close as `recovered` (the probe found the task closed) or, when a heartbeat
-    // saw the closed task first, `cancelled`; neither sends anything.
-    expect({ relayed: tally.relayed, notResent: (tally.recovered ?? 0) + (tally.cancelled ?? 0), activeAtKill: active }).toEqual({
+    // Counted from the records: the held relays close as `recovered` (the probe found the task
+    // closed) or, when a heartbeat saw the closed task first, `cancelled`; neither sends anything.
+    const tally = tallyStatuses(records);
+    const heldIds = new Set(atKill.filter((r) => r[TaskField.Owner]).map((r) => r.jobId));
+    const held = records.filter((r) => heldIds.has(r.jobId));
+    expect({
+      tally,
+      relayed: tally.relayed,
+      notResent: (tally.recovered ?? 0) + (tally.cancelled ?? 0),
+      heldNotResent: held.filter((r) => ['recovered', 'cancelled'].includes(r[TaskField.Closed])).length,
+      relayedReasons: [...new Set(records.filter((r) => r[TaskField.Closed] === 'relayed').map((r) => r[TaskField.Reason]))],
+      tokensLeft: records.filter((r) => r[TaskField.Token] !== undefined).length,
+    }).toEqual({
+      tally,
       relayed: AFTER_KILL,
       notResent: IN_FLIGHT,
-      activeAtKill: IN_FLIGHT,
+      heldNotResent: IN_FLIGHT,
+      relayedReasons: ['success'],
+      tokensLeft: 0,
     });
   }, 120_000);
 });

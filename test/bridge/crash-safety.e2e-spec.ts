@@ -1,13 +1,15 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { TaskField } from '@bridge/queue';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { BridgeQueue } from '@bridge/queue';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
 import { BridgeProcess, bridgeEnv, spawnBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { duplicateRelays } from '../support/relay-counters';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { listTaskRecords, TaskRecordFields } from '../support/task-records';
 import { waitFor, within } from '../support/wait-for';
+import { get } from '../ops/ops-http';
 
 /**
  * The relay state lives in Redis: a bridge killed (SIGKILL, no shutdown hooks) after consumers
@@ -15,13 +17,23 @@ import { waitFor, within } from '../support/wait-for';
  * result exactly once. Runs the built bridge (`npm run build`) as a child process.
  *
  * Half the jobs finish while Step Functions refuses SendTaskSuccess (an injected HTTP 503), so
- * their relay jobs sit in BullMQ's delayed set, between retries, when the bridge dies; the other
- * half finish while no bridge runs at all, so their relay jobs are merely waiting.
+ * their relays are backing off between attempts (in memory, their task records claimed once and
+ * their job ends pending in the dead bridge's consumer group) when the bridge dies; the other half
+ * finish while no bridge runs at all, so their task records are open and their job ends unread.
+ * Outcomes are read from the task records.
  */
 
 const EXECUTIONS = 20;
 const FINISHED_BEFORE_KILL = 10;
 const POLLERS = 4;
+
+/** Sum of a Prometheus counter over all its label sets. */
+function total(metricsText: string, name: string): number {
+  return metricsText
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
 
 describe('bridge crash safety: SIGKILL between a job finishing and its relay', () => {
   let sfnLocal: SfnLocal;
@@ -30,7 +42,6 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
   let connection: IORedis;
   let worker: Worker;
   let childQueue: Queue;
-  let relayQueue: Queue;
   let machine: Awaited<ReturnType<typeof createActivityMachine>>;
   const bridges: BridgeProcess[] = [];
   const queue = 'crash';
@@ -48,7 +59,6 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
     machine = await createActivityMachine(sfn, 'crash');
     connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
     childQueue = new Queue(queue, { connection, prefix });
-    relayQueue = new Queue(BridgeQueue.Relay, { connection, prefix });
     worker = new Worker(
       queue,
       async (job) => {
@@ -67,21 +77,30 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
     }
     await worker?.close();
     await childQueue?.close();
-    await relayQueue?.close();
     await connection?.quit();
     await sfnLocal?.close();
     sfn?.destroy();
     if (prefix) await cleanupPrefix(prefix);
   });
 
-  const relayCounts = () => relayQueue.getJobCounts('waiting-children', 'waiting', 'active', 'delayed', 'completed', 'failed');
+  /** Each task's record with the `n` of its job, in `n` order. */
+  async function recordsByN(): Promise<{ n: number; record: TaskRecordFields }[]> {
+    const records = await listTaskRecords(connection, prefix);
+    const jobs = await childQueue.getJobs(['waiting', 'active', 'completed', 'failed']);
+    return jobs
+      .filter((job) => records.has(job.id!))
+      .map((job) => ({ n: job.data.n as number, record: records.get(job.id!)! }))
+      .sort((a, b) => a.n - b.n);
+  }
 
   it('relays every result exactly once after a restart', async () => {
     // 1. Step Functions refuses SendTaskSuccess; the first bridge takes every task.
     sfnLocal.injectFault({ action: 'SendTaskSuccess', kind: 'http503' });
-    // A long relay backoff keeps failed relay jobs in the delayed set (not active) when killed.
-    const first = spawnBridge(env({ RELAY_BACKOFF_MS: '5000' }));
+    // A long relay backoff keeps the failed relays waiting between attempts (not sending) when killed.
+    const first = spawnBridge(env({ RELAY_BACKOFF_MS: '5000', LOG_LEVEL: 'info' }));
     bridges.push(first);
+    const listening = await first.waitForOutput(/Listening on 0\.0\.0\.0:\d+/, 30_000);
+    const metricsUrl = `http://127.0.0.1:${listening.split(':').pop()}/metrics`;
     const arns = await Promise.all(Array.from({ length: EXECUTIONS }, (_, n) => startExecution(sfn, machine.stateMachineArn, { n })));
     await waitFor(async () => (await childQueue.getJobCountByTypes('waiting', 'active', 'completed')) === EXECUTIONS, {
       timeoutMs: 20_000,
@@ -89,15 +108,17 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
     });
     expect(sfnLocal.counters().tasksHandedOut).toBe(EXECUTIONS);
 
-    // 2. The first half finishes; each relay attempt fails and backs off.
-    await waitFor(
-      async () => {
-        const c = await relayCounts();
-        return c.delayed === FINISHED_BEFORE_KILL && c.active === 0 && c.completed === 0;
-      },
-      { timeoutMs: 20_000, message: `${FINISHED_BEFORE_KILL} relay jobs backing off\n${first.output()}` },
-    );
-    expect(sfnLocal.counters().errors.SendTaskSuccess?.HTTP503).toBeGreaterThanOrEqual(FINISHED_BEFORE_KILL);
+    // 2. The first half finishes; each relay sends once, is refused, and backs off: counted by
+    //    sfn_bridge_relay_errors_total, which a relay increments as it starts its backoff.
+    const relayErrors = async () => total((await get(metricsUrl)).text, 'sfn_bridge_relay_errors_total');
+    await waitFor(async () => (await relayErrors()) >= FINISHED_BEFORE_KILL, {
+      timeoutMs: 20_000,
+      message: `${FINISHED_BEFORE_KILL} relays backing off\n${first.output()}`,
+    });
+    expect({
+      relayErrors: await relayErrors(),
+      refused: sfnLocal.counters().errors.SendTaskSuccess?.HTTP503,
+    }).toEqual({ relayErrors: FINISHED_BEFORE_KILL, refused: FINISHED_BEFORE_KILL });
 
     // 3. Kill the bridge without any shutdown; the second half finishes with no bridge running.
     first.child.kill('SIGKILL');
@@ -107,10 +128,23 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
       timeoutMs: 10_000,
       message: 'every job completed',
     });
-    await waitFor(async () => (await relayCounts()).waiting === EXECUTIONS - FINISHED_BEFORE_KILL, {
-      timeoutMs: 10_000,
-      message: 'relay jobs of the second half waiting',
-    });
+    // Every record open, its job completed: the first half claimed once, the second never.
+    const beforeRestart = await recordsByN();
+    expect(
+      beforeRestart.map(({ n, record }) => ({
+        n,
+        closed: record[TaskField.Closed] ?? null,
+        hasToken: Boolean(record[TaskField.Token]),
+        attempts: record[TaskField.Attempts] ?? null,
+      })),
+    ).toEqual(
+      Array.from({ length: EXECUTIONS }, (_, n) => ({
+        n,
+        closed: null,
+        hasToken: true,
+        attempts: n < FINISHED_BEFORE_KILL ? '1' : null,
+      })),
+    );
     expect(sfnLocal.counters().tasksClosed).toBe(0); // nothing relayed yet
 
     // 4. Step Functions is reachable again; a new bridge process takes over.
@@ -118,7 +152,7 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
     const before = sfnLocal.counters();
     const second = spawnBridge(env({}));
     bridges.push(second);
-    const executions = await Promise.all(arns.map((arn) => waitForExecution(sfn, arn, 30_000)));
+    const executions = await Promise.all(arns.map((arn) => waitForExecution(sfn, arn, 45_000)));
 
     // 5. Every execution succeeded with its job's output, from exactly one SendTaskSuccess.
     executions.forEach((execution, n) => {
@@ -140,8 +174,25 @@ describe('bridge crash safety: SIGKILL between a job finishing and its relay', (
       Object.values(before.errors.SendTaskSuccess ?? {}).reduce((a, b) => a + b, 0);
     expect(calls - errors).toBe(EXECUTIONS);
     expect(after.calls.SendTaskFailure ?? 0).toBe(0);
-    await waitFor(async () => (await relayCounts()).completed === EXECUTIONS, { timeoutMs: 5_000, message: 'relay jobs completed' });
-    const relayed = (await relayQueue.getJobs(['completed'])).map((j) => j.returnvalue);
-    expect(relayed).toEqual(Array(EXECUTIONS).fill({ status: 'relayed', outcome: 'success' }));
-  }, 90_000);
+
+    // Every record closed as relayed; the second half at its first claim, the first half after a
+    // claim of the dead bridge (so the new one probed before sending).
+    const closed = await waitFor(
+      async () => {
+        const records = await recordsByN();
+        return records.length === EXECUTIONS && records.every(({ record }) => record[TaskField.Closed]) ? records : undefined;
+      },
+      { timeoutMs: 5_000, message: `every task record closed\n${second.output()}` },
+    );
+    expect(
+      closed.map(({ record }) => ({
+        status: record[TaskField.Closed],
+        reason: record[TaskField.Reason],
+        token: record[TaskField.Token] ?? null,
+      })),
+    ).toEqual(Array(EXECUTIONS).fill({ status: 'relayed', reason: 'success', token: null }));
+    expect(
+      closed.map(({ n, record }) => (n < FINISHED_BEFORE_KILL ? Number(record[TaskField.Attempts]) >= 2 : record[TaskField.Attempts])),
+    ).toEqual(Array.from({ length: EXECUTIONS }, (_, n) => (n < FINISHED_BEFORE_KILL ? true : '1')));
+  }, 120_000);
 });

@@ -1,11 +1,13 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { BridgeQueue, RelayJobData } from '@bridge/queue';
+import { BRIDGE_NAMESPACE } from '@bridge/config';
+import { jobIdForToken } from '@bridge/queue';
 import { Job, Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { SfnLocal, startSfnLocal } from '../../apps/sfn-local/src';
 import { bridgeEnv, InProcessBridge, startBridge } from '../support/bridge';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../support/redis';
 import { createActivityMachine, startExecution, testSfnClient, waitForExecution } from '../support/sfn';
+import { listTaskRecords, waitForClose } from '../support/task-records';
 import { waitFor } from '../support/wait-for';
 import { get, send } from './ops-http';
 
@@ -19,6 +21,11 @@ const USER = 'ops';
 const PASSWORD = 'board-secret-7';
 const auth = { user: USER, password: PASSWORD };
 
+/**
+ * Bull Board on the bridge's port: the binding queues only (the tasks' jobs hold their input; the
+ * tokens are in the task records, which the board does not show), basic auth when a password is
+ * set, read-only without one, off with BULL_BOARD_ENABLED=false.
+ */
 describe('Bull Board at /queues', () => {
   let sfnLocal: SfnLocal;
   let sfn: SFNClient;
@@ -98,61 +105,60 @@ describe('Bull Board at /queues', () => {
     expect(metrics.text).toContain('sfn_bridge_redis_up');
   });
 
-  it('lists every binding queue and the relay queue in its API, the relay queue read-only', async () => {
+  it("lists the binding queues in its API, and nothing of the bridge's own keys", async () => {
     const res = await get(`${bridge.url}/queues/api/queues`, auth);
     expect(res.status).toBe(200);
     const queues = res.json<{ queues: ApiQueue[] }>().queues;
-    expect(queues.map((q) => q.name).sort()).toEqual(['board-payments', 'board-refunds', BridgeQueue.Relay].sort());
-    expect(queues.find((q) => q.name === BridgeQueue.Relay)?.readOnlyMode).toBe(true);
+    expect(queues.map((q) => q.name).sort()).toEqual(['board-payments', 'board-refunds']);
+    expect(res.text).not.toContain(BRIDGE_NAMESPACE);
   });
 
   it('never shows a whole task token through its API, while the task waits and after it is relayed', async () => {
-    const relayQueue = new Queue<RelayJobData>(BridgeQueue.Relay, { connection, prefix });
     const executionArn = await startExecution(sfn, payments.stateMachineArn, { orderId: 'board-1' });
-    // No consumer yet: the relay job waits for its child, holding the token.
-    const relayJob = await waitFor(async () => (await relayQueue.getJobs(['waiting-children']))[0], {
+    // No consumer yet: the job waits; its task record holds the token.
+    const record = await waitFor(async () => [...(await listTaskRecords(connection, prefix)).values()].find((r) => r.token), {
       timeoutMs: 10_000,
-      message: 'the relay job of the execution to be written',
+      message: 'the task record of the execution to be written',
     });
-    const token = relayJob.data.taskToken;
+    const token = record.token;
     expect(token.length).toBeGreaterThan(100);
-    const id = relayJob.id!;
+    const id = record.jobId;
+    expect(id).toBe(jobIdForToken(token));
 
     const apiTexts = async (status: string) => [
-      (await get(`${bridge.url}/queues/api/queues?activeQueue=${BridgeQueue.Relay}&status=${status}&page=1`, auth)).text,
-      (await get(`${bridge.url}/queues/api/queues/${BridgeQueue.Relay}/${id}`, auth)).text,
-      (await get(`${bridge.url}/queues/api/queues/${BridgeQueue.Relay}/${id}/flow`, auth)).text,
-      (await get(`${bridge.url}/queues/api/queues/board-payments/${id}`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues?activeQueue=board-payments&status=${status}&page=1`, auth)).text,
       (await get(`${bridge.url}/queues/api/queues?activeQueue=board-payments&status=latest&page=1`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues/board-payments/${id}`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues/board-payments/${id}/flow`, auth)).text,
+      (await get(`${bridge.url}/queues/api/queues/board-payments/${id}/logs`, auth)).text,
+      // The bridge's own namespace is no queue of the board.
+      (await get(`${bridge.url}/queues/api/queues/${BRIDGE_NAMESPACE}/${id}`, auth)).text,
     ];
     const expectNoToken = (texts: string[]) => {
       const joined = texts.join('\n');
       expect(joined).toContain(id); // the right job was shown
-      expect(joined).toContain(`"taskToken":"${token.slice(0, 6)}…(${token.length} chars)"`);
+      expect(joined).toContain('"orderId":"board-1"'); // with its data: the task input, and only that
+      expect(joined).not.toContain('taskToken');
       expect(joined).not.toContain(token);
       expect(joined).not.toContain(token.slice(0, 64));
+      expect(joined).not.toContain(token.slice(-64));
     };
-    expectNoToken(await apiTexts('waiting-children'));
+    expectNoToken(await apiTexts('waiting'));
 
     const worker = new Worker('board-payments', async (job: Job) => ({ charged: job.data.orderId }), { connection, prefix });
     try {
       expect((await waitForExecution(sfn, executionArn)).status).toBe('SUCCEEDED');
-      await waitFor(async () => (await relayQueue.getJobState(id)) === 'completed', { timeoutMs: 10_000, message: 'relay job completed' });
+      expect(await waitForClose(connection, prefix, id, 10_000)).toEqual({ status: 'relayed', reason: 'success' });
       expectNoToken(await apiTexts('completed'));
     } finally {
       await worker.close();
-      await relayQueue.close();
     }
   });
 
   it('refuses every action on every queue (405) when no password is set, and lists each queue read-only', async () => {
     const queues = (await get(`${open.url}/queues/api/queues`)).json<{ queues: ApiQueue[] }>().queues;
-    expect(queues.map((q) => [q.name, q.readOnlyMode]).sort()).toEqual(
-      [
-        ['open-q', true],
-        [BridgeQueue.Relay, true],
-      ].sort(),
-    );
+    expect(queues.map((q) => [q.name, q.readOnlyMode])).toEqual([['open-q', true]]);
     const openQueue = new Queue('open-q', { connection, prefix: openPrefix });
     const job = await openQueue.add('x', { n: 1 }, { delay: 60_000 });
     const actions = [
@@ -194,7 +200,7 @@ describe('Bull Board at /queues', () => {
         .json<{ queues: ApiQueue[] }>()
         .queues.map((q) => q.name)
         .sort(),
-    ).toEqual(['open-q', BridgeQueue.Relay].sort());
+    ).toEqual(['open-q']);
   });
 
   it('answers 404 at /queues when BULL_BOARD_ENABLED=false, and still serves health and metrics', async () => {

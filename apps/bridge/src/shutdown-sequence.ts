@@ -4,8 +4,8 @@ import { RedisConnectionGroup } from '@bridge/queue';
 
 /**
  * The first step of every shutdown (SIGTERM or `app.close()`): Nest destroys the root module's
- * providers first, and modules deeper in the import graph later, so without this the relay worker,
- * heartbeats and queue events would close before the polls are drained. Here: drain the polls
+ * providers first, and modules deeper in the import graph later, so without this the relay,
+ * heartbeats and the event reader would close before the polls are drained. Here: drain the polls
  * (their tasks are enqueued, up to SHUTDOWN_DRAIN_TIMEOUT_MS), then stop Redis reconnects so no
  * later close waits for a Redis that is not there.
  */

@@ -1,9 +1,6 @@
-import { BridgeQueue } from '@bridge/queue';
 import { resolve } from 'node:path';
 
 /** The repository root: the built bridge and emulator are run from its dist/. */
 export const ROOT = resolve(__dirname, '../../..');
-/** The bridge's relay queue (results on their way back to Step Functions). */
-export const RELAY_QUEUE = BridgeQueue.Relay;
 /** The bridges' HEARTBEAT_DEFAULT_SECONDS (bindings without their own interval). */
 export const BRIDGE_HEARTBEAT_DEFAULT_SECONDS = 1;

@@ -1,5 +1,6 @@
-import { Job, QueueEvents, Worker } from 'bullmq';
+import { Job, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
+import { RelayOutcomes } from './relay-outcomes';
 import { BindingPlan, perform, TaskInput } from './workload';
 
 export interface TaskRuns {
@@ -14,28 +15,30 @@ export interface TaskRuns {
 /**
  * The consumers: one ordinary BullMQ worker per binding queue, in this process (the chaos never
  * kills them; it kills the bridge and Redis). They count every run of every task, so a task run
- * more often than its retry schedule says, or carried by two jobs, is seen.
+ * more often than its retry schedule says, or carried by two jobs, is seen. Next to them, the sweep
+ * of the bridge's task records (RelayOutcomes) keeps how the bridge ended each task.
  */
 export class Consumers {
   readonly runs = new Map<string, TaskRuns>();
   readonly jobToTask = new Map<string, string>();
-  /** Relay job outcomes seen on the relay queue's event stream: jobId -> return values. */
-  readonly relayResults = new Map<string, string[]>();
+  /** How the bridge ended each task (job id -> closed / reason), from its task records. */
+  readonly outcomes: RelayOutcomes;
   private readonly workers: Worker[] = [];
-  private events?: QueueEvents;
-  private eventsConnection?: Redis | Cluster;
   private readonly connection: Redis | Cluster;
+  private readonly outcomesConnection: Redis | Cluster;
   workerErrors = 0;
 
   /** `connect` opens a BullMQ-ready client that waits through Redis restarts and failovers (errors already handled). */
   constructor(
-    private readonly connect: () => Redis | Cluster,
+    connect: () => Redis | Cluster,
     private readonly prefix: string,
   ) {
     this.connection = connect();
+    this.outcomesConnection = connect();
+    this.outcomes = new RelayOutcomes(this.outcomesConnection, prefix);
   }
 
-  start(plans: { queue: string; plan: BindingPlan }[], relayQueue: string): void {
+  start(plans: { queue: string; plan: BindingPlan }[]): void {
     for (const { queue, plan } of plans) {
       const worker = new Worker(queue, (job: Job<TaskInput>) => this.process(job), {
         connection: this.connection,
@@ -45,14 +48,7 @@ export class Consumers {
       worker.on('error', () => this.workerErrors++);
       this.workers.push(worker);
     }
-    this.eventsConnection = this.connect();
-    this.events = new QueueEvents(relayQueue, { connection: this.eventsConnection, prefix: this.prefix });
-    this.events.on('error', () => undefined);
-    this.events.on('completed', ({ jobId, returnvalue }) => {
-      const list = this.relayResults.get(jobId) ?? [];
-      list.push(typeof returnvalue === 'string' ? returnvalue : JSON.stringify(returnvalue));
-      this.relayResults.set(jobId, list);
-    });
+    this.outcomes.start();
   }
 
   private async process(job: Job<TaskInput>) {
@@ -72,9 +68,9 @@ export class Consumers {
   }
 
   async close(): Promise<void> {
+    this.outcomes.stop();
     await Promise.allSettled(this.workers.map((w) => w.close(true)));
-    await this.events?.close().catch(() => undefined);
     this.connection.disconnect();
-    this.eventsConnection?.disconnect();
+    this.outcomesConnection.disconnect();
   }
 }

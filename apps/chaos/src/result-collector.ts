@@ -13,8 +13,9 @@ import type { ChaosMonkey } from './chaos-monkey';
 import type { Consumers } from './consumers';
 import { heartbeatSilences, SilenceFigures } from './heartbeat-silence';
 import { explainLost } from './lost-explainer';
-import { tallyRelayOutcomes } from './relay-outcomes';
 import { MachineRef, machineOf } from './sfn-resources';
+import { TaskStateReader } from './task-state';
+import { describeTaskEnd } from './relay-outcomes';
 import { KINDS, BindingKey } from './workload';
 import type { ExecRecord } from './workload-driver';
 
@@ -35,7 +36,7 @@ export interface ChaosTally {
   secondAccepted: number;
   dupJobs: number;
   dupRuns: number;
-  /** Relay jobs closed as `recovered` (a probe found an earlier attempt's result landed). */
+  /** Tasks whose record closed as `recovered` (a probe found an earlier attempt's result landed). */
   recovered: number;
   sigkills: number;
   /** Executions lost for good (the zero rule), first 50. */
@@ -45,6 +46,7 @@ export interface ChaosTally {
   wrongDetail: string[];
   timeoutDetail: Record<string, number>;
   timeoutLines: string[];
+  /** Task records by how they ended (`relayed success`, `expired TaskTimedOut`, ..., `open`). */
   relayOutcomes: Record<string, number>;
   counters: SfnLocalCounters;
   silence: SilenceFigures;
@@ -55,7 +57,7 @@ export interface ChaosTally {
 export interface CollectContext {
   sfn: SFNClient;
   control: SfnLocalControl;
-  /** A client for the probes of lost executions, and the prefix their keys are under. */
+  /** A client for the read-out of lost executions' Redis state, and the prefix their keys are under. */
   probe: () => Redis | Cluster;
   prefix: string;
   consumers: Consumers;
@@ -82,7 +84,7 @@ async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryE
 
 /**
  * Reads every started execution's end (Describe + history), the emulator's counters, the
- * consumers' run counts and the relay outcomes, and sorts each execution: as the worker said,
+ * consumers' run counts and the task records' ends, and sorts each execution: as the worker said,
  * otherwise, lost (explained), timed out (attributed to a chaos action when one overlaps).
  */
 export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
@@ -95,6 +97,9 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
   /** Executions whose token died unwritten with a SIGKILLed replica: no heartbeat silence to measure. */
   const unwrittenTokens = new Set<number>();
   const probe = ctx.probe();
+  const state = new TaskStateReader(probe, ctx.prefix);
+  // The last sweep of the task records: how the bridge ended each task (open ones count as `open`).
+  await consumers.outcomes.sweep().catch(() => consumers.outcomes.failedSweeps++);
 
   const t: Omit<ChaosTally, 'silence'> = {
     started: startedRecs.length,
@@ -117,7 +122,7 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     wrongDetail: [],
     timeoutDetail: {},
     timeoutLines: [],
-    relayOutcomes: tallyRelayOutcomes(consumers.relayResults),
+    relayOutcomes: consumers.outcomes.tally(),
     counters,
     secondResultLines: startedRecs
       .flatMap((r, i) =>
@@ -126,7 +131,8 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
           .map((task) => {
             const at = task.secondResultAt?.[0] ?? 0;
             const near = events.filter((ev) => ev.at <= at && ev.at + ev.ms + 15_000 >= (task.closedAt ?? at));
-            return `${r.input.kind}-${r.index}: ${task.secondResults} second result(s), the first ${at - (task.closedAt ?? at)} ms after the task closed (${task.closeReason}, handed to ${task.workerName})${near.length ? `; near ${near.map((ev) => `${ev.action} ${ev.target}`).join(', ')}` : ''}`;
+            const record = describeTaskEnd(task.tokenHash ? consumers.outcomes.byJob.get(task.tokenHash) : undefined);
+            return `${r.input.kind}-${r.index}: ${task.secondResults} second result(s), the first ${at - (task.closedAt ?? at)} ms after the task closed (${task.closeReason}, handed to ${task.workerName}; task record ${record})${near.length ? `; near ${near.map((ev) => `${ev.action} ${ev.target}`).join(', ')}` : ''}`;
           }),
       )
       .slice(0, 20),
@@ -141,12 +147,12 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     const runs = consumers.runs.get(rec.input.id);
     if (runs && runs.jobIds.size > 1) t.dupJobs++;
     if (runs && (runs.invocations > rec.expected.invocations || runs.overlapping > 0)) t.dupRuns++;
-    const relayed = [...(runs?.jobIds ?? [])].flatMap((id) => consumers.relayResults.get(id) ?? []);
-    if (relayed.some((v) => v.includes('"recovered"'))) t.recovered++;
+    const jobIds = new Set([...(runs?.jobIds ?? []), ...taskRecords[i].flatMap((task) => (task.tokenHash ? [task.tokenHash] : []))]);
+    if ([...jobIds].some((id) => consumers.outcomes.byJob.get(id)?.closed === 'recovered')) t.recovered++;
 
     if (d.status === 'RUNNING') {
       t.lost++;
-      const why = await explainLost(rec, control, probe, ctx.prefix, machineOf(ctx.machines, rec.input.kind).queue, kills);
+      const why = await explainLost(rec, control, state, machineOf(ctx.machines, rec.input.kind).queue, kills);
       const lines = why.inKilledReplica ? t.unwrittenDetail : t.lostDetail;
       if (why.inKilledReplica) t.lostInKilledReplica++;
       if (lines.length < 50) lines.push(`${rec.input.kind}-${rec.index}: ${why.text}`);
@@ -156,7 +162,7 @@ export async function collectResults(ctx: CollectContext): Promise<ChaosTally> {
     if (TIMEOUT_ERRORS.has(error) || d.status === 'TIMED_OUT') {
       // A heartbeat task whose token died unwritten with a SIGKILLed replica times out after its
       // HeartbeatSeconds instead of staying RUNNING: lost in the killed replica, not a bridge timeout.
-      const unwritten = await explainLost(rec, control, probe, ctx.prefix, machineOf(ctx.machines, rec.input.kind).queue, kills);
+      const unwritten = await explainLost(rec, control, state, machineOf(ctx.machines, rec.input.kind).queue, kills);
       if (unwritten.inKilledReplica) {
         unwrittenTokens.add(i);
         t.lost++;

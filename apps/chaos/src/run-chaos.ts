@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SfnLocalControl } from '../../sfn-local/src/control-client';
 import { claimLeaseMs } from '@bridge/heartbeat';
-import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS, RELAY_QUEUE } from './chaos-constants';
+import { BRIDGE_HEARTBEAT_DEFAULT_SECONDS } from './chaos-constants';
 import { DispatchSampler } from './dispatch-sampler';
 import { ChaosMonkey } from './chaos-monkey';
 import type { ChaosOptions } from './chaos-options';
@@ -67,10 +67,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     );
     const topology = redis;
     consumers = new Consumers(() => topology.connect(), redis.prefix);
-    consumers.start(
-      usedBindings.map((key) => ({ queue: machines.get(key)!.queue, plan: BINDINGS[key] })),
-      RELAY_QUEUE,
-    );
+    consumers.start(usedBindings.map((key) => ({ queue: machines.get(key)!.queue, plan: BINDINGS[key] })));
     const bridges = await supervisor.startBridges(opts.replicas, redis, sfnUrl, bindings);
     log(`chaos: ${bridges.length} bridge replica(s) up; bindings ${usedBindings.join(', ')}`);
     if (opts.faults) for (const f of faultMix()) await control.injectFault(f);

@@ -40,7 +40,7 @@ export function formatSummary(s: ChaosSummary): string {
       return `  ${r.label.padEnd(width)}  ${String(r.value).padStart(6)}  ${r.rule === 'zero' ? (bad ? 'MUST BE 0' : 'must be 0') : 'reported'}${r.note ? `  (${r.note})` : ''}`;
     }),
     '',
-    `relay job outcomes: ${Object.entries(s.relayOutcomes)
+    `relay outcomes (task records): ${Object.entries(s.relayOutcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
     `dispatch (token received -> in Redis, bucket upper bounds): p50 <= ${ms(s.dispatch.p50Ms)}, p99 <= ${ms(s.dispatch.p99Ms)}, max <= ${ms(s.dispatch.maxMs)} (${s.dispatch.samples} samples)`,

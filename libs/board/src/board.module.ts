@@ -3,16 +3,15 @@ import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
 import { BridgeConfig } from '@bridge/config';
-import { BridgeQueue, bindingQueueNames } from '@bridge/queue';
+import { bindingQueueNames } from '@bridge/queue';
 import basicAuth from 'express-basic-auth';
 import { BoardAccessWarning } from './board-access-warning';
-import { RelayQueueAdapter } from './relay-queue.adapter';
 
 /**
- * Bull Board on the bridge's own port: every binding queue and the relay queue. Basic auth
- * (express-basic-auth compares in constant time) when BULL_BOARD_PASSWORD is set; without it every
- * queue is read-only (Bull Board's own `readOnlyMode`: actions answer 405) and a warning says so
- * once at start-up. The relay queue is read-only always (its jobs hold the task tokens).
+ * Bull Board on the bridge's own port: every binding queue (the tasks' jobs hold only their input;
+ * tokens live in the task records, which the board does not show). Basic auth (express-basic-auth
+ * compares in constant time) when BULL_BOARD_PASSWORD is set; without it every queue is read-only
+ * (Bull Board's own `readOnlyMode`: actions answer 405) and a warning says so once at start-up.
  */
 @Module({})
 export class BoardModule {
@@ -32,7 +31,6 @@ export class BoardModule {
         ...bindingQueueNames(config).map((name) =>
           BullBoardModule.forFeature({ name, adapter: BullMQAdapter, options: { readOnlyMode: !password } }),
         ),
-        BullBoardModule.forFeature({ name: BridgeQueue.Relay, adapter: RelayQueueAdapter }),
       ],
       providers: password ? [] : [BoardAccessWarning],
     };

@@ -1,2 +1,1 @@
 export * from './board.module';
-export * from './relay-queue.adapter';

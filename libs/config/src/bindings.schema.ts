@@ -51,9 +51,7 @@ export const bindingSchema = z.strictObject({
   activityArn: activityArnSchema.describe(
     'Activity to poll: `arn:aws:states:<region>:<account>:activity:<name>` (1..256 characters; name 1..80 of `A-Z a-z 0-9 _ -`). One binding per ARN.',
   ),
-  queue: queueNameSchema.describe(
-    'BullMQ queue the consumers listen on (no `:`). Several bindings may share a queue; not the relay queue.',
-  ),
+  queue: queueNameSchema.describe('BullMQ queue the consumers listen on (no `:`). Several bindings may share a queue; not `sfn-bridge`.'),
   jobName: z.string().min(1).max(200).optional().describe('BullMQ job name of the tasks.').meta(label('the activity name')),
   pollers: z
     .union([int(1, 1000), pollerRangeSchema], { error: 'must be an integer 1..1000 or { min, max }' })

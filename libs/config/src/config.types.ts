@@ -46,7 +46,7 @@ export interface BridgeConfig {
   redis: RedisTarget & { prefix: string };
   aws: { region: string; endpoint?: string };
   workerName: string;
-  /** The relay queue itself is the fixed `sfn-bridge-relay` (`BridgeQueue.Relay` in libs/queue). */
+  /** Relays in flight per replica; attempts and backoff of a relay on transient AWS errors. */
   relay: { concurrency: number; attempts: number; backoffMs: number };
   heartbeat: { defaultSeconds: number; ratePerSecond: number; progressMinIntervalMs: number };
   enqueue: { retryForMs: number };

@@ -163,8 +163,10 @@ export const envSchema = z.object({
   BRIDGE_BINDINGS: z.string().optional().describe('The bindings document inline (YAML or JSON), used only when `BRIDGE_CONFIG` is unset.'),
   RELAY_CONCURRENCY: envInt(1, 1000)
     .default(32)
-    .describe('Relay jobs processed at once per bridge process (SendTaskSuccess/Failure calls in flight).'),
-  RELAY_ATTEMPTS: envInt(1, 1000).default(10).describe('Attempts of a relay job on transient AWS errors before it is given up.'),
+    .describe('Results relayed at once per bridge process (SendTaskSuccess/Failure calls in flight).'),
+  RELAY_ATTEMPTS: envInt(1, 1000)
+    .default(10)
+    .describe('Attempts of a relay on transient AWS errors before it is given up (Step Functions then times the task out).'),
   RELAY_BACKOFF_MS: envInt(0).default(1000).describe("Base delay (ms) of the relay's exponential backoff."),
   HEARTBEAT_DEFAULT_SECONDS: envInt(1, 86400)
     .default(20)
@@ -185,7 +187,7 @@ export const envSchema = z.object({
     .describe(
       "On SIGTERM, how long (ms) to wait for parked polls (up to 60 s each) to return and be enqueued. Set the orchestrator's grace period above it.",
     ),
-  BULL_BOARD_ENABLED: envBool().default(true).describe('Serve Bull Board (every binding queue and the relay queue).'),
+  BULL_BOARD_ENABLED: envBool().default(true).describe('Serve Bull Board (every binding queue).'),
   BULL_BOARD_BASE_PATH: z
     .string()
     .trim()

@@ -197,9 +197,9 @@ describe('loadConfig', () => {
     expect(err.issues.map((i) => i.split(':')[0])).toEqual(['PORT', 'BRIDGE_CONFIG']);
   });
 
-  it('refuses a binding on the relay queue sfn-bridge-relay', () => {
-    const err = configError({ BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: sfn-bridge-relay\n` });
-    expect(err.issues).toEqual(['bindings[0].queue: must differ from "sfn-bridge-relay", the bridge\'s own relay queue']);
+  it("refuses a binding on the bridge's own key namespace sfn-bridge", () => {
+    const err = configError({ BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: sfn-bridge\n` });
+    expect(err.issues).toEqual(['bindings[0].queue: must differ from "sfn-bridge", the bridge\'s own key namespace']);
   });
 
   it('no longer reads RELAY_QUEUE nor LOG_PRETTY (the relay queue name is fixed; logs are always JSON)', () => {

@@ -1,6 +1,6 @@
 import { ConfigError } from './config.error';
-import { BridgeQueue } from '@bridge/queue';
-import { parseBindingsFile, RELAY_QUEUE_NAME } from './parse-bindings-file';
+import { TaskKeys } from '@bridge/queue';
+import { BRIDGE_NAMESPACE, parseBindingsFile } from './parse-bindings-file';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:activity:charge-card';
 const ARN2 = 'arn:aws:states:us-east-1:123456789012:activity:refund';
@@ -149,13 +149,13 @@ bindings:
     ]);
   });
 
-  it('refuses the relay queue as a binding queue', () => {
-    const issues = issuesOf(`bindings:\n  - { activityArn: ${ARN}, queue: sfn-bridge-relay }\n`);
-    expect(issues).toEqual(['bindings[0].queue: must differ from "sfn-bridge-relay", the bridge\'s own relay queue']);
+  it("refuses the bridge's own key namespace as a binding queue", () => {
+    const issues = issuesOf(`bindings:\n  - { activityArn: ${ARN}, queue: sfn-bridge }\n`);
+    expect(issues).toEqual(['bindings[0].queue: must differ from "sfn-bridge", the bridge\'s own key namespace']);
   });
 
-  it('checks against the same relay queue name the bridge uses (BridgeQueue.Relay)', () => {
-    expect(RELAY_QUEUE_NAME).toBe(BridgeQueue.Relay);
+  it('checks against the namespace the task records live under (TaskKeys)', () => {
+    expect(new TaskKeys('p').record('id')).toBe(`p:${BRIDGE_NAMESPACE}:task:id`);
   });
 
   describe('activity ARN', () => {

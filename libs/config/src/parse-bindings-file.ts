@@ -7,15 +7,16 @@ import type { BindingConfig } from './config.types';
 import { closest, formatIssues, issueMessage } from './format-issues';
 
 /**
- * The bridge's relay queue, fixed because @nestjs/bullmq's `@Processor` takes a static name. The
- * one place it is written: `BridgeQueue.Relay` in libs/queue (which imports this lib) is this.
+ * The bridge's own namespace under the BullMQ prefix (`<prefix>:sfn-bridge:...`: task records, the
+ * heartbeat schedule, poll slots). A queue of that name would share its keys, so no binding may
+ * use it. The one place it is written: libs/queue and libs/heartbeat build their keys from this.
  */
-export const RELAY_QUEUE_NAME = 'sfn-bridge-relay';
+export const BRIDGE_NAMESPACE = 'sfn-bridge';
 
 /**
  * Parses and validates a bindings document. `fileName` names the source in messages (a path, or
  * `BRIDGE_BINDINGS` for the inline form) and picks the syntax: `.json` -> JSON, anything else ->
- * YAML (which also reads JSON content). No binding may use the relay queue. Throws `ConfigError`
+ * YAML (which also reads JSON content). No binding may use the bridge's own namespace as its queue. Throws `ConfigError`
  * listing every problem.
  */
 export function parseBindingsFile(text: string, fileName: string, defaults: { heartbeatSeconds: number }): BindingConfig[] {
@@ -32,7 +33,7 @@ export function parseBindingsFile(text: string, fileName: string, defaults: { he
         root: fileName,
         suggest: (objectPath, key) => closest(key, knownBindingKeys(objectPath)),
       });
-  issues.push(...duplicateArnIssues(document), ...relayQueueIssues(document));
+  issues.push(...duplicateArnIssues(document), ...reservedQueueIssues(document));
   if (!result.success || issues.length > 0) throw new ConfigError(issues, header);
 
   return result.data.bindings.map((b) => toBindingConfig(b, defaults));
@@ -103,11 +104,11 @@ function rawBindings(document: unknown): unknown[] {
   return Array.isArray(bindings) ? bindings : [];
 }
 
-function relayQueueIssues(document: unknown): string[] {
+function reservedQueueIssues(document: unknown): string[] {
   const issues: string[] = [];
   rawBindings(document).forEach((b, i) => {
-    if ((b as { queue?: unknown } | null)?.queue === RELAY_QUEUE_NAME) {
-      issues.push(`bindings[${i}].queue: must differ from "${RELAY_QUEUE_NAME}", the bridge's own relay queue`);
+    if ((b as { queue?: unknown } | null)?.queue === BRIDGE_NAMESPACE) {
+      issues.push(`bindings[${i}].queue: must differ from "${BRIDGE_NAMESPACE}", the bridge's own key namespace`);
     }
   });
   return issues;

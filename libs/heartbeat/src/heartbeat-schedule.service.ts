@@ -139,13 +139,13 @@ export class HeartbeatSchedule {
   }
 
   /**
-   * A claimed token had no relay job: drops its entry unless the job (key `relayJobKey`) exists by
-   * now, in which case the entry stays, due at once. Returns whether it was dropped. A token this
+   * A claimed token had no task record: drops its entry unless the record (key `recordKey`) exists
+   * by now, in which case the entry stays, due at once. Returns whether it was dropped. A token this
    * replica took and is still writing stays in memory either way: only the producer ends that.
    */
-  async dropOrphan(jobId: string, relayJobKey: string): Promise<boolean> {
+  async dropOrphan(jobId: string, recordKey: string): Promise<boolean> {
     const drop = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>).sfnBridgeDropOrphan;
-    const dropped = Number(await drop.call(this.redis, this.keys.schedule, relayJobKey, jobId, Date.now())) === 1;
+    const dropped = Number(await drop.call(this.redis, this.keys.schedule, recordKey, jobId, Date.now())) === 1;
     if (dropped) {
       this.memory.forgetWritten(jobId);
       endTaskHeartbeats(jobId);

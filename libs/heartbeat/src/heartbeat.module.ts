@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { HeartbeatScheduleModule } from './heartbeat-schedule.module';
 import { HeartbeatService } from './heartbeat.service';
-import { ProgressListener } from './progress-listener.service';
 import { TaskCanceller } from './task-canceller.service';
 
-/** The heartbeat loop, progress heartbeats and cancellation. */
+/** The heartbeat loop and cancellation (progress arrives through libs/relay's TaskEventsReader). */
 @Module({
   imports: [HeartbeatScheduleModule],
-  providers: [HeartbeatService, ProgressListener, TaskCanceller],
+  providers: [HeartbeatService, TaskCanceller],
   exports: [HeartbeatService, TaskCanceller],
 })
 export class HeartbeatModule {}

@@ -1,15 +1,14 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { BridgeMetrics } from '@bridge/metrics';
-import { BridgeQueue, RedisStatus, RelayJobData } from '@bridge/queue';
+import { RecordClient, REDIS_CONNECTION, RedisStatus, TaskRecords, TaskState, tombstoneMs } from '@bridge/queue';
 import { IncidentLog, sleep } from '@bridge/common';
 import { SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { taskHeartbeat } from '@bridge/tracing';
-import { Job, Queue } from 'bullmq';
 import { HeartbeatSchedule } from './heartbeat-schedule.service';
 import { CLAIM_STUCK_MS, idleTickMs, leadMs, TICK_MS } from './heartbeat-timing';
 import { LocalHeartbeat } from './local-heartbeats';
+import { StrandedTasks } from './stranded-tasks';
 import { TaskCanceller } from './task-canceller.service';
 
 /** How long shutdown lets heartbeats already sent finish (their reschedule). */
@@ -23,6 +22,12 @@ const BUDGET_HEADROOM = 0.6;
 const QUICK_RETRY_MS = 50;
 /** How often the in-memory copy of known tokens drops entries nobody here touched lately. */
 const PRUNE_EVERY_MS = 10_000;
+/**
+ * A job finished (or gone) this long with its task still open and nobody holding its relay was
+ * missed by the event stream: the heartbeat hands it to the relay. Events are relayed in
+ * milliseconds; this is well past a relay lease and any clock skew between workers and Redis.
+ */
+export const STRANDED_AFTER_MS = 15_000;
 
 /**
  * Heartbeats every outstanding token (its job waiting or active, or its relay pending) at the
@@ -36,7 +41,9 @@ const PRUNE_EVERY_MS = 10_000;
  * heartbeated from memory (only this replica knows it), and so is every token it knows while the
  * shared schedule cannot be used (Redis unreachable, or up but refusing writes: READONLY, OOM).
  * A token whose relay is in progress is heartbeated too (a heartbeat racing the relay is benign),
- * so a replica dying mid-relay leaves no token silent beyond interval + lease.
+ * so a replica dying mid-relay leaves no token silent beyond interval + lease. Visiting every open
+ * task each interval, the pass is also the relay's sweep: a task whose job finished long ago with
+ * nobody relaying it (its event was never read) is handed to the relay (StrandedTasks).
  */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -60,18 +67,21 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly idleTickMs: number;
   private readonly passFailures = new IncidentLog(this.logger, 'The heartbeat pass');
   private readonly callFailures = new IncidentLog(this.logger, 'SendTaskHeartbeat');
+  private readonly records: TaskRecords;
 
   constructor(
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     private readonly redis: RedisStatus,
-    @InjectQueue(BridgeQueue.Relay) private readonly relayQueue: Queue<RelayJobData>,
+    @Inject(REDIS_CONNECTION) connection: RecordClient,
     private readonly schedule: HeartbeatSchedule,
     private readonly canceller: TaskCanceller,
     private readonly callbacks: TaskCallbacks,
     private readonly metrics: BridgeMetrics,
+    private readonly stranded: StrandedTasks,
   ) {
     this.intervals = new Map(config.bindings.map((b) => [b.name, b.heartbeatSeconds * 1000]));
     this.idleTickMs = idleTickMs([...this.intervals.values()]);
+    this.records = new TaskRecords(connection, config.redis.prefix, tombstoneMs(config.enqueue.retryForMs));
   }
 
   onApplicationBootstrap(): void {
@@ -194,7 +204,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async fallbackBeat(jobId: string, entry: LocalHeartbeat): Promise<void> {
     const result = await this.callbacks.heartbeat(entry.taskToken);
-    // An event only if this replica holds the task's span: no relay job (Redis may be down) to open one from.
+    // An event only if this replica holds the task's span: no record (Redis may be down) to open one from.
     taskHeartbeat(jobId, result);
     this.logger.debug(`Heartbeat from memory for task ${tokenRef(entry.taskToken)} (${entry.binding}): ${result.ok ? 'ok' : result.name}`);
     if (result.ok) {
@@ -226,36 +236,32 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     );
   }
 
-  private async closedByRelay(jobId: string): Promise<boolean> {
-    const fresh = await Job.fromId<RelayJobData>(this.relayQueue, jobId);
-    if (!fresh || fresh.finishedOn) return true;
-    return (await fresh.getState()) === 'active';
-  }
-
   private async beat(jobId: string): Promise<void> {
-    const relayJob = await Job.fromId<RelayJobData>(this.relayQueue, jobId);
-    if (!relayJob) {
-      // No relay job (its task closed and the job was removed, or its write is still landing):
-      // dropped only if none exists by now, atomically (drop-orphan.lua.ts says why).
-      await this.schedule.dropOrphan(jobId, this.relayQueue.toKey(jobId));
+    const state = await this.records.read(jobId);
+    if (state.state === 'missing') {
+      // No record (its tombstone expired, or its write is still landing): dropped only if none
+      // exists by now, atomically (drop-orphan.lua.ts says why).
+      await this.schedule.dropOrphan(jobId, this.records.keys.record(jobId));
       return;
     }
-    if (relayJob.finishedOn || relayJob.data.cancelled) {
-      await this.schedule.remove(jobId, relayJob.data.binding);
+    if (state.state === 'closed') {
+      await this.schedule.remove(jobId, state.binding || undefined);
       return;
     }
-    const { binding, taskToken } = relayJob.data;
+    if (isStranded(state)) this.stranded.report({ queue: state.task.queue, jobId });
+    const task = state.task;
+    const { binding, taskToken } = task;
     const interval = this.intervals.get(binding) ?? this.config.heartbeat.defaultSeconds * 1000;
     this.schedule.remember(jobId, { taskToken, binding, intervalMs: interval, nextDueAt: Date.now() + interval });
     let result = await this.callbacks.heartbeat(taskToken);
-    taskHeartbeat(jobId, result, interval, relayJob);
+    taskHeartbeat(jobId, result, interval, task);
     if (!result.ok && (result.kind === SfnErrorKind.Throttled || result.kind === SfnErrorKind.Transient)) {
       // Throttled, 5xx, reset: once more shortly, so one refused call does not cost the token a
       // tick (its silence bound is interval + lease); a second failure is due again at once.
       this.metrics.heartbeats.inc({ binding, result: 'error' });
       await sleep(QUICK_RETRY_MS + Math.random() * QUICK_RETRY_MS);
       result = await this.callbacks.heartbeat(taskToken);
-      taskHeartbeat(jobId, result, interval, relayJob);
+      taskHeartbeat(jobId, result, interval, task);
     }
     if (result.ok) {
       this.callFailures.success();
@@ -264,14 +270,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     if (result.kind === SfnErrorKind.TaskGone) {
-      if (await this.closedByRelay(jobId)) {
-        // The relay closed the task between our read and the heartbeat: not a cancellation.
-        this.metrics.heartbeats.inc({ binding, result: 'closed' });
-        await this.schedule.remove(jobId, binding);
-        return;
-      }
-      this.metrics.heartbeats.inc({ binding, result: 'expired' });
-      await this.canceller.cancel(relayJob, result.name);
+      const cancelled = await this.canceller.cancel(jobId, task, result.name);
+      // Closed by the relay between our read and the heartbeat (or being relayed now): not a cancellation.
+      this.metrics.heartbeats.inc({ binding, result: cancelled ? 'expired' : 'closed' });
       return;
     }
     this.metrics.heartbeats.inc({ binding, result: 'error' });
@@ -279,4 +280,15 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     // Due again at once: the next tick of any replica sends it (the claim's rate bucket paces it).
     await this.schedule.reschedule(jobId, Date.now());
   }
+}
+
+/**
+ * Open, its job finished (or found gone) a while ago, and nobody holding its relay: its event was
+ * missed. A job removed on completion is gone at once, so "gone" counts from the first heartbeat
+ * that found it so (READ_TASK_SCRIPT notes it), never from when the task was taken.
+ */
+function isStranded(state: Extract<TaskState, { state: 'open' }>): boolean {
+  if (state.leaseUntil > state.redisNow) return false;
+  const since = state.jobFinishedOn ?? state.jobGoneSince;
+  return since !== undefined && state.redisNow - since > STRANDED_AFTER_MS;
 }

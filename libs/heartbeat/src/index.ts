@@ -3,7 +3,7 @@ export * from './heartbeat-schedule.service';
 export * from './heartbeat-timing';
 export * from './heartbeat.service';
 export * from './task-canceller.service';
-export * from './progress-listener.service';
+export * from './stranded-tasks';
 export * from './heartbeat-schedule.module';
 export * from './heartbeat.module';
 export * from './local-heartbeats';

@@ -43,13 +43,13 @@ export class BridgeMetrics {
   });
   readonly relays = new Counter({
     name: 'sfn_bridge_relays_total',
-    help: 'Relay jobs finished by outcome',
+    help: 'Tasks closed, by outcome: success, failure (relayed), expired, recovered, cancelled, abandoned',
     labelNames: ['binding', 'outcome'],
     registers: [this.registry],
   });
   readonly relayErrors = new Counter({
     name: 'sfn_bridge_relay_errors_total',
-    help: 'Relay attempts that failed and will be retried',
+    help: 'Relay attempts that failed (retried with backoff until RELAY_ATTEMPTS)',
     labelNames: ['binding', 'error'],
     registers: [this.registry],
   });

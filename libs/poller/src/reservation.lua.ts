@@ -103,7 +103,7 @@ return 1
 /**
  * KEYS: outstanding, heartbeat schedule. Removes from the outstanding set the tasks the heartbeat
  * schedule no longer holds: closed by a path that could not name the binding (a heartbeat finding
- * the relay job gone). A task enters the schedule before (same pipeline) and leaves it with (same
+ * the task record gone). A task enters the schedule before (same pipeline) and leaves it with (same
  * round trip) the outstanding set, so "outstanding but not scheduled" means closed. Returns the count removed.
  */
 export const SWEEP_SCRIPT = `

@@ -1,4 +1,4 @@
 export * from './task-input';
-export * from './task-flow';
+export * from './task-job';
 export * from './task-producer.service';
 export * from './producer.module';

@@ -1,32 +1,46 @@
+/**
+ * TaskProducer as a unit: its Redis is faked (a binding queue with `add`, the producer connection
+ * with the record HSET, the schedule ZADD, the write-check and record-cancel scripts) so the order
+ * of the commands of one task write, its retries and its failure can be driven in fake time. What
+ * those commands do in Redis is covered against a real one (libs/queue task-records.spec.ts,
+ * write-check.lua.spec.ts).
+ */
 import { BridgeConfig, loadConfig } from '@bridge/config';
-import { HeartbeatSchedule } from '@bridge/heartbeat';
+import { HeartbeatSchedule, leadMs } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
+import { jobIdForToken, tombstoneMs } from '@bridge/queue';
 import { TaskCallbacks } from '@bridge/sfn';
-import { FlowProducer } from 'bullmq';
+import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { EventEmitter } from 'node:events';
-import { jobIdForToken } from '@bridge/queue';
+import { taskJobOptions } from './task-job';
 import { ADD_TIMEOUT_MS, MIN_TRY_MS, TaskProducer } from './task-producer.service';
 import { WRITE_CHECK_COMMAND } from './write-check.lua';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:activity:unit';
+const TOKEN = 'token-1-of-the-unit-task';
+const JOB = jobIdForToken(TOKEN);
 
 function setup(env: Record<string, string>) {
   const config: BridgeConfig = loadConfig({ BRIDGE_BINDINGS: `bindings:\n  - activityArn: ${ARN}\n    queue: unit\n`, ...env });
-  const flow = { add: jest.fn() };
-  // The producer's own connection: the schedule ZADD, the write check's script, its events.
+  const binding = config.bindings[0];
+  // The binding queue (PRODUCER_QUEUES): BullMQ's Queue.add.
+  const queue = { add: jest.fn() };
+  // The producer's own connection: the record HSET, the schedule ZADD, the scripts, its events.
   const connection = Object.assign(new EventEmitter(), {
     zadd: jest.fn(),
+    hset: jest.fn(),
     status: 'ready',
     defineCommand: jest.fn(),
     disconnect: jest.fn(),
     [WRITE_CHECK_COMMAND]: jest.fn(),
+    sfnBridgeCancelTask: jest.fn().mockResolvedValue('cancelled'),
   });
   const callbacks = { failure: jest.fn().mockResolvedValue({ ok: true }), heartbeat: jest.fn() };
   const schedule = new HeartbeatSchedule({ defineCommand: jest.fn() } as unknown as IORedis, config);
   const metrics = new BridgeMetrics();
   const producer = new TaskProducer(
-    flow as unknown as FlowProducer,
+    new Map([[binding.queue, queue as unknown as Queue]]),
     connection,
     config,
     callbacks as unknown as TaskCallbacks,
@@ -35,40 +49,76 @@ function setup(env: Record<string, string>) {
   );
   return {
     config,
-    binding: config.bindings[0],
-    flow,
+    binding,
+    queue,
     connection,
     readBack: connection[WRITE_CHECK_COMMAND],
+    cancel: connection.sfnBridgeCancelTask,
     callbacks,
     schedule,
     metrics,
     producer,
+    recordKey: `${config.redis.prefix}:sfn-bridge:task:${JOB}`,
+    /** Commands of the task write issued so far. */
+    issued: () => ({ add: queue.add.mock.calls.length, hset: connection.hset.mock.calls.length, zadd: connection.zadd.mock.calls.length }),
   };
 }
 
-const task = () => ({ taskToken: 'token-1', input: '{"n":1}', receivedAt: Date.now() });
+const task = () => ({ taskToken: TOKEN, input: '{"n":1}', receivedAt: Date.now() });
+
+/** Lets fake time run `ms` (0: only the end of this turn, where the record and schedule entry are issued), then awaits `p`. */
+async function after<T>(ms: number, p: Promise<T>): Promise<T> {
+  await jest.advanceTimersByTimeAsync(ms);
+  return p;
+}
 
 describe('TaskProducer', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('issues the schedule entry and the flow in the same tick (one round trip), then hands the token to the shared schedule', async () => {
-    const { binding, flow, connection, schedule, producer } = setup({});
+  it('issues the job add, then the record HSET and the schedule ZADD in the same turn, before the write is awaited; then hands the token to the shared schedule', async () => {
+    const { binding, queue, connection, schedule, producer, issued } = setup({});
+    let landed!: () => void;
+    queue.add.mockReturnValue(new Promise((resolve) => (landed = () => resolve({}))));
+    connection.hset.mockResolvedValue(4);
     connection.zadd.mockResolvedValue(1);
-    flow.add.mockResolvedValue({});
     const result = producer.enqueue(binding, task());
-    // Both commands were issued before the first await returned control.
-    expect({ zadd: connection.zadd.mock.calls.length, add: flow.add.mock.calls.length }).toEqual({ zadd: 1, add: 1 });
+    // The add is issued at once; the record and the schedule entry at the end of this turn, after it.
+    expect(issued()).toEqual({ add: 1, hset: 0, zadd: 0 });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(issued()).toEqual({ add: 1, hset: 1, zadd: 1 });
+    const order = [queue.add, connection.hset, connection.zadd].map((f) => f.mock.invocationCallOrder[0]);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // Nothing has landed yet: the token is kept alive from memory.
     expect(schedule.memoryCounts()).toEqual({ known: 1, pending: 1 });
-    await expect(result).resolves.toMatchObject({ enqueued: true });
+    landed();
+    await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
     expect(schedule.memoryCounts()).toEqual({ known: 1, pending: 0 });
   });
 
+  it('adds the parsed input as the job data, never the token; the record holds the token, the schedule entry the first beat', async () => {
+    const { binding, queue, connection, schedule, producer, recordKey } = setup({});
+    queue.add.mockResolvedValue({});
+    connection.hset.mockResolvedValue(4);
+    connection.zadd.mockResolvedValue(1);
+    const receivedAt = Date.now();
+    const result = producer.enqueue(binding, { taskToken: TOKEN, input: '{"order":{"id":7}}', receivedAt });
+    await expect(after(0, result)).resolves.toEqual({ enqueued: true, jobId: JOB });
+    expect(queue.add.mock.calls).toEqual([[binding.jobName, { order: { id: 7 } }, taskJobOptions(binding, JOB)]]);
+    expect(JSON.stringify(queue.add.mock.calls).includes(TOKEN)).toBe(false);
+    expect(connection.hset.mock.calls).toEqual([
+      [recordKey, 'token', TOKEN, 'binding', binding.name, 'queue', binding.queue, 'receivedAt', receivedAt],
+    ]);
+    const intervalMs = binding.heartbeatSeconds * 1000;
+    expect(connection.zadd.mock.calls).toEqual([[schedule.keys.schedule, 'NX', receivedAt + intervalMs - leadMs(intervalMs), JOB]]);
+  });
+
   it('retries a fast-failing write for the whole ENQUEUE_RETRY_FOR_MS, keeping the token pending, then fails it once with Bridge.EnqueueFailed', async () => {
-    const { binding, flow, connection, callbacks, schedule, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '1500' });
+    const { binding, queue, connection, callbacks, cancel, schedule, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '1500' });
     const down = new Error("Stream isn't writeable and enableOfflineQueue options is false");
     connection.zadd.mockRejectedValue(down);
-    flow.add.mockRejectedValue(down);
+    connection.hset.mockRejectedValue(down);
+    queue.add.mockRejectedValue(down);
     const started = Date.now();
     let settledAt: number | undefined;
     const result = producer.enqueue(binding, task()).finally(() => (settledAt = Date.now()));
@@ -82,15 +132,18 @@ describe('TaskProducer', () => {
     expect(settledAt! - started).toBeGreaterThanOrEqual(1_500);
     expect(settledAt! - started).toBeLessThan(1_500 + MIN_TRY_MS);
     expect(callbacks.failure.mock.calls.map((c) => c[1])).toEqual(['Bridge.EnqueueFailed']);
-    expect(flow.add.mock.calls.length).toBeGreaterThan(2);
+    expect(queue.add.mock.calls.length).toBeGreaterThan(2);
     expect(schedule.memoryCounts()).toEqual({ known: 0, pending: 0 });
+    // No try wrote a record: there is nothing to cancel.
+    expect(cancel).not.toHaveBeenCalled();
   });
 
   it('at shutdown stops retrying a failing write at the cut and fails the task once, well inside ENQUEUE_RETRY_FOR_MS', async () => {
-    const { binding, flow, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '30000' });
+    const { binding, queue, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '30000' });
     const down = new Error('Too many Cluster redirections. Last error: Error: Connection is closed.');
     connection.zadd.mockRejectedValue(down);
-    flow.add.mockRejectedValue(down);
+    connection.hset.mockRejectedValue(down);
+    queue.add.mockRejectedValue(down);
     let settled = false;
     const result = producer.enqueue(binding, task()).finally(() => (settled = true));
     await jest.advanceTimersByTimeAsync(1_000);
@@ -101,14 +154,15 @@ describe('TaskProducer', () => {
   });
 
   it('bounds a write Redis never answers per try, and never past the retry budget', async () => {
-    const { binding, flow, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '12000' });
+    const { binding, queue, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '12000' });
     connection.zadd.mockReturnValue(new Promise(() => undefined));
-    flow.add.mockReturnValue(new Promise(() => undefined));
+    connection.hset.mockReturnValue(new Promise(() => undefined));
+    queue.add.mockReturnValue(new Promise(() => undefined));
     const started = Date.now();
     let settledAt: number | undefined;
     void producer.enqueue(binding, task()).finally(() => (settledAt = Date.now()));
     await jest.advanceTimersByTimeAsync(ADD_TIMEOUT_MS - 1);
-    expect(flow.add).toHaveBeenCalledTimes(1);
+    expect(queue.add).toHaveBeenCalledTimes(1);
     await jest.advanceTimersByTimeAsync(12_000 + MIN_TRY_MS);
     expect(settledAt).toBeDefined();
     expect(settledAt! - started).toBeGreaterThanOrEqual(12_000);
@@ -116,80 +170,86 @@ describe('TaskProducer', () => {
     expect(callbacks.failure).toHaveBeenCalledTimes(1);
   });
 
-  it('cancels the relay job of a write that lands after the task was failed (its failure was the one result)', async () => {
-    const { binding, flow, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '1000' });
-    const updateData = jest.fn().mockResolvedValue(undefined);
-    connection.zadd.mockResolvedValue(1);
-    flow.add.mockReturnValue(new Promise((r) => setTimeout(() => r({ job: { data: { taskToken: 'token-1' }, updateData } }), 6_000)));
+  it('closes the record of a write that lands after the task was failed, via the cancel script (its failure was the one result)', async () => {
+    const { binding, queue, connection, callbacks, cancel, producer, recordKey } = setup({ ENQUEUE_RETRY_FOR_MS: '1000' });
+    // The whole write (one socket write) is answered 6 s late, past the 1 s budget.
+    const late = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 6_000));
+    queue.add.mockImplementation(() => late({}));
+    connection.hset.mockImplementation(() => late(4));
+    connection.zadd.mockImplementation(() => late(1));
     const result = producer.enqueue(binding, task());
     await jest.advanceTimersByTimeAsync(1_000 + MIN_TRY_MS);
     await expect(result).resolves.toMatchObject({ enqueued: false });
-    expect({ failed: callbacks.failure.mock.calls.length, cancelled: updateData.mock.calls.length }).toEqual({ failed: 1, cancelled: 0 });
+    expect({ failed: callbacks.failure.mock.calls.map((c) => c[1]), cancelled: cancel.mock.calls.length }).toEqual({
+      failed: ['Bridge.EnqueueFailed'],
+      cancelled: 0,
+    });
     await jest.advanceTimersByTimeAsync(6_000);
-    expect(updateData.mock.calls).toEqual([[{ taskToken: 'token-1', cancelled: 'Bridge.EnqueueFailed' }]]);
+    expect(cancel.mock.calls).toEqual([[recordKey, 'Bridge.EnqueueFailed', tombstoneMs(1_000)]]);
   });
 
   it('fails a try at once, issuing nothing, while its connection is not ready (a Cluster queues commands offline)', async () => {
-    const { binding, flow, connection, readBack, producer } = setup({});
+    const { binding, queue, connection, readBack, producer, issued } = setup({});
     connection.status = 'reconnecting';
     connection.zadd.mockResolvedValue(1);
-    flow.add.mockResolvedValue({});
-    readBack.mockResolvedValue([jobIdForToken('token-1'), 'written']);
+    connection.hset.mockResolvedValue(4);
+    queue.add.mockResolvedValue({});
+    readBack.mockResolvedValue([JOB, 'written']);
     const result = producer.enqueue(binding, task());
     await jest.advanceTimersByTimeAsync(50);
-    expect({ zadd: connection.zadd.mock.calls.length, add: flow.add.mock.calls.length }).toEqual({ zadd: 0, add: 0 });
+    expect(issued()).toEqual({ add: 0, hset: 0, zadd: 0 });
     connection.status = 'ready';
     await jest.advanceTimersByTimeAsync(10_000);
     await expect(result).resolves.toMatchObject({ enqueued: true });
-    expect(flow.add).toHaveBeenCalledTimes(1);
+    expect(issued()).toEqual({ add: 1, hset: 1, zadd: 1 });
   });
 
   describe('a write acknowledged while the connection was in trouble (issue 10: ioredis can acknowledge a write that never landed)', () => {
-    const JOB = jobIdForToken('token-1');
-
     it('is not read back on a quiet connection: the normal path costs nothing more', async () => {
-      const { binding, flow, connection, readBack, producer } = setup({});
+      const { binding, queue, connection, readBack, producer } = setup({});
       connection.zadd.mockResolvedValue(1);
-      flow.add.mockResolvedValue({});
-      await expect(producer.enqueue(binding, task())).resolves.toMatchObject({ enqueued: true });
+      connection.hset.mockResolvedValue(4);
+      queue.add.mockResolvedValue({});
+      await expect(after(0, producer.enqueue(binding, task()))).resolves.toMatchObject({ enqueued: true });
       expect(readBack).not.toHaveBeenCalled();
     });
 
     it('after a failed try, reads the acknowledged write back and, found missing, writes it again before it counts', async () => {
-      const { binding, flow, connection, readBack, callbacks, schedule, producer } = setup({});
+      const { binding, queue, connection, readBack, callbacks, schedule, producer, issued } = setup({});
       connection.zadd.mockResolvedValue(1);
-      flow.add.mockRejectedValueOnce(new Error('CLUSTERDOWN The cluster is down')).mockResolvedValue({});
+      connection.hset.mockResolvedValue(4);
+      queue.add.mockRejectedValueOnce(new Error('CLUSTERDOWN The cluster is down')).mockResolvedValue({});
       readBack.mockResolvedValueOnce([JOB, 'missing']).mockResolvedValueOnce([JOB, 'written']);
       const result = producer.enqueue(binding, task());
       await jest.advanceTimersByTimeAsync(10_000);
       await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
-      expect({
-        writes: flow.add.mock.calls.length,
-        readBacks: readBack.mock.calls.length,
-        failures: callbacks.failure.mock.calls.length,
-      }).toEqual({
-        writes: 3,
+      expect({ ...issued(), readBacks: readBack.mock.calls.length, failures: callbacks.failure.mock.calls.length }).toEqual({
+        add: 3,
+        hset: 3,
+        zadd: 3,
         readBacks: 2,
         failures: 0,
       });
       expect(schedule.memoryCounts()).toEqual({ known: 1, pending: 0 });
     });
 
-    it('after a Cluster topology event, reads back even a first try', async () => {
-      const { binding, flow, connection, readBack, producer } = setup({});
+    it('after a Cluster topology event, reads back even a first try, with the record key, the schedule and the job id', async () => {
+      const { binding, queue, connection, readBack, schedule, producer, recordKey } = setup({});
       connection.emit('-node');
       connection.zadd.mockResolvedValue(1);
-      flow.add.mockResolvedValue({});
+      connection.hset.mockResolvedValue(4);
+      queue.add.mockResolvedValue({});
       readBack.mockResolvedValue([JOB, 'written']);
-      await expect(producer.enqueue(binding, task())).resolves.toMatchObject({ enqueued: true });
-      expect(readBack).toHaveBeenCalledTimes(1);
+      await expect(after(0, producer.enqueue(binding, task()))).resolves.toMatchObject({ enqueued: true });
+      expect(readBack.mock.calls).toEqual([[recordKey, schedule.keys.schedule, JOB]]);
     });
 
     it('counts dispatch up to the acknowledged write, not the read-back that confirms it', async () => {
-      const { binding, flow, connection, readBack, metrics, producer } = setup({});
+      const { binding, queue, connection, readBack, metrics, producer } = setup({});
       connection.emit('-node');
       connection.zadd.mockResolvedValue(1);
-      flow.add.mockResolvedValue({});
+      connection.hset.mockResolvedValue(4);
+      queue.add.mockResolvedValue({});
       readBack.mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve([JOB, 'written']), 2_000)));
       const result = producer.enqueue(binding, task());
       await jest.advanceTimersByTimeAsync(2_000);
@@ -199,25 +259,32 @@ describe('TaskProducer', () => {
       expect({ sum, underReadBack: (sum ?? Infinity) < 1 }).toEqual({ sum, underReadBack: true });
     });
 
-    it('fails the task once with Bridge.EnqueueFailed when the write is never found within ENQUEUE_RETRY_FOR_MS', async () => {
-      const { binding, flow, connection, readBack, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '2000' });
+    it('fails the task once with Bridge.EnqueueFailed when the write is never found within ENQUEUE_RETRY_FOR_MS, and closes any record a try left', async () => {
+      const { binding, queue, connection, readBack, callbacks, cancel, producer, recordKey } = setup({ ENQUEUE_RETRY_FOR_MS: '2000' });
       connection.emit('node error', new Error('connect ECONNREFUSED'));
       connection.zadd.mockResolvedValue(1);
-      flow.add.mockResolvedValue({});
+      connection.hset.mockResolvedValue(4);
+      queue.add.mockResolvedValue({});
       readBack.mockResolvedValue([JOB, 'missing']);
       const result = producer.enqueue(binding, task());
       await jest.advanceTimersByTimeAsync(2_000 + MIN_TRY_MS);
-      await expect(result).resolves.toEqual({ enqueued: false, reason: 'Redis write: it was acknowledged but its jobs are not in Redis' });
+      await expect(result).resolves.toEqual({
+        enqueued: false,
+        reason: 'Redis write: it was acknowledged but its job and record are not in Redis',
+      });
       expect(callbacks.failure.mock.calls.map((c) => c[1])).toEqual(['Bridge.EnqueueFailed']);
+      // Every try was acknowledged: if any did land after all, its record must not be relayed.
+      expect(cancel.mock.calls).toEqual([[recordKey, 'Bridge.EnqueueFailed', tombstoneMs(2_000)]]);
     });
 
     it('reconnects the connection when a reply proves misaligned (read-back or reservation script), and writes again', async () => {
-      const { binding, flow, connection, readBack, producer } = setup({});
+      const { binding, queue, connection, readBack, producer } = setup({});
       const wrongShape = Object.assign(new Error('sfnBridgeTaken answered string "OK" where two integers were expected'), {
         name: 'UnexpectedReplyError',
       });
       connection.zadd.mockResolvedValue(1);
-      flow.add.mockResolvedValue({});
+      connection.hset.mockResolvedValue(4);
+      queue.add.mockResolvedValue({});
       readBack.mockResolvedValueOnce('OK').mockResolvedValue([JOB, 'written']);
       const onWrite = jest.fn().mockRejectedValueOnce(wrongShape).mockResolvedValue([1, 1]);
       const result = producer.enqueue(binding, { ...task(), onWrite });
@@ -226,7 +293,7 @@ describe('TaskProducer', () => {
       // The wrong-shaped reservation reply reconnects at once; the read-back's wrong reply, within
       // the next second, finds that reconnect already done.
       expect(connection.disconnect.mock.calls).toEqual([[true]]);
-      expect(flow.add.mock.calls.length).toBe(3);
+      expect(queue.add.mock.calls.length).toBe(3);
     });
   });
 });

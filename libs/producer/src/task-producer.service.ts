@@ -1,18 +1,26 @@
-import { InjectFlowProducer } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BindingConfig, BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { HeartbeatSchedule, leadMs, ZaddClient } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
-import { holdWritesThisTurn, jobIdForToken, PRODUCER_CONNECTION, RelayJobData, TASK_FLOW_PRODUCER } from '@bridge/queue';
+import {
+  holdWritesThisTurn,
+  jobIdForToken,
+  PRODUCER_CONNECTION,
+  PRODUCER_QUEUES,
+  RecordClient,
+  TaskRecord,
+  TaskRecords,
+  tombstoneMs,
+} from '@bridge/queue';
 import { fullJitterDelay, sleep, withTimeout } from '@bridge/common';
 import { TaskCallbacks, tokenRef } from '@bridge/sfn';
-import { traceSend } from '@bridge/tracing';
-import { FlowJob, FlowProducer } from 'bullmq';
-import { buildTaskFlow } from './task-flow';
+import { activeTraceContext, traceSend } from '@bridge/tracing';
+import { Queue } from 'bullmq';
+import { taskJobOptions } from './task-job';
 import { parseTaskInput } from './task-input';
 import { CheckableConnection, WriteCheck } from './write-check';
 
-/** Per-try bound on one flow write; the flow producer's connection fails fast while Redis is down. */
+/** Per-try bound on one task write; the producer's connection fails fast while Redis is down. */
 export const ADD_TIMEOUT_MS = 5_000;
 /** Even a try that starts at the deadline gets this long (a write to a healthy Redis takes ~1 ms). */
 export const MIN_TRY_MS = 250;
@@ -26,18 +34,27 @@ export interface TakenTask {
   onWrite?: () => Promise<unknown>;
 }
 
+/** What one task write adds: the consumer's job (name, data) and the bridge's record of the task. */
+interface TaskJob {
+  name: string;
+  input: unknown;
+  record: TaskRecord;
+}
+
 export type EnqueueResult = { enqueued: true; jobId: string } | { enqueued: false; reason: string };
 
 /**
- * Writes each taken task to BullMQ. The write is one round trip on the producer's own connection
- * (nothing else queues on it): the task's heartbeat-schedule entry and its flow are issued in the
- * same tick, before any other per-task work. Until it lands the token is kept alive from memory
- * by the heartbeat service (HeartbeatSchedule.take). A token, once taken, is never dropped: the
- * write is retried (same job id, so a retry adds nothing twice) for `ENQUEUE_RETRY_FOR_MS`, and if
- * Redis still refuses, the task is failed explicitly with `Bridge.EnqueueFailed` so the state
- * machine's Retry/Catch can act. A write acknowledged while the connection was in trouble is read
- * back once before it counts (WriteCheck: a Cluster client can acknowledge a write that never
- * reached Redis), and written again if it is not there.
+ * Writes each taken task to Redis. The write is one round trip on the producer's own connection
+ * (nothing else queues on it), issued in the same tick, before any other per-task work: the task's
+ * job on its binding queue (BullMQ `Queue.add`, data = the input), its task record (the token, for
+ * heartbeats and the relay) and its heartbeat-schedule entry, in that order, so a record in Redis
+ * means its job is there. Until it lands the token is kept alive from memory by the heartbeat
+ * service (HeartbeatSchedule.take). A token, once taken, is never dropped: the write is retried
+ * (same job id, so a retry adds nothing twice) for `ENQUEUE_RETRY_FOR_MS`, and if Redis still
+ * refuses, the task is failed explicitly with `Bridge.EnqueueFailed` so the state machine's
+ * Retry/Catch can act. A write acknowledged while the connection was in trouble is read back once
+ * before it counts (WriteCheck: a Cluster client can acknowledge a write that never reached
+ * Redis), and written again if it is not there.
  */
 @Injectable()
 export class TaskProducer {
@@ -45,32 +62,38 @@ export class TaskProducer {
   /** Shutdown: no write is retried past this (ms since epoch); the task is failed explicitly instead. */
   private retryUntil = Infinity;
   private readonly check: WriteCheck;
+  private readonly records: TaskRecords;
 
   constructor(
-    @InjectFlowProducer(TASK_FLOW_PRODUCER) private readonly flow: FlowProducer,
-    @Inject(PRODUCER_CONNECTION) private readonly connection: ZaddClient & CheckableConnection,
+    @Inject(PRODUCER_QUEUES) private readonly queues: Map<string, Queue>,
+    @Inject(PRODUCER_CONNECTION) private readonly connection: ZaddClient & CheckableConnection & RecordClient,
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     private readonly callbacks: TaskCallbacks,
     private readonly metrics: BridgeMetrics,
     private readonly heartbeats: HeartbeatSchedule,
   ) {
-    this.check = new WriteCheck(connection, config.redis.prefix, heartbeats.keys.schedule);
+    this.records = new TaskRecords(connection, config.redis.prefix, tombstoneMs(config.enqueue.retryForMs));
+    this.check = new WriteCheck(connection, this.records.keys, heartbeats.keys.schedule);
   }
 
   async enqueue(binding: BindingConfig, task: TakenTask): Promise<EnqueueResult> {
     const jobId = jobIdForToken(task.taskToken);
-    const relayData: RelayJobData = {
-      taskToken: task.taskToken,
-      binding: binding.name,
-      queue: binding.queue,
-      receivedAt: task.receivedAt,
-    };
-    const flow = buildTaskFlow(this.config, binding, jobId, relayData, parseTaskInput(task.input));
+    const input = parseTaskInput(task.input);
     const intervalMs = binding.heartbeatSeconds * 1000;
     // Step Functions' heartbeat clock started at hand-out: the first is due as every later one is.
     const firstBeat = task.receivedAt + intervalMs - leadMs(intervalMs);
     this.heartbeats.take(jobId, { taskToken: task.taskToken, binding: binding.name, intervalMs, nextDueAt: firstBeat });
-    return traceSend(binding, jobId, () => this.write(binding, task, jobId, flow, firstBeat, Date.now() + this.config.enqueue.retryForMs));
+    return traceSend(binding, jobId, () => {
+      const record: TaskRecord = {
+        taskToken: task.taskToken,
+        binding: binding.name,
+        queue: binding.queue,
+        receivedAt: task.receivedAt,
+        trace: activeTraceContext(),
+      };
+      const job: TaskJob = { name: binding.jobName, input, record };
+      return this.write(binding, task, jobId, job, firstBeat, Date.now() + this.config.enqueue.retryForMs);
+    });
   }
 
   /**
@@ -87,7 +110,7 @@ export class TaskProducer {
     binding: BindingConfig,
     task: TakenTask,
     jobId: string,
-    flow: FlowJob,
+    job: TaskJob,
     firstBeat: number,
     deadline: number,
   ): Promise<EnqueueResult> {
@@ -99,16 +122,27 @@ export class TaskProducer {
         // (libs/queue redis-connection.ts says why), and a write queued now would land unbounded later.
         const status = this.connection.status;
         if (status !== undefined && status !== 'ready') throw new Error(`Redis connection not ready (${status})`);
-        // All three go out in this turn on one connection, in one socket write: one round trip. The
-        // schedule entry is first in the pipe, so a task is never in a queue without one.
-        holdWritesThisTurn(this.connection);
-        const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
-        const added = this.flow.add(flow);
-        const alsoWritten = task.onWrite?.();
-        tries.push(added);
+        // All go out in this turn on one connection, in one socket write: one round trip, applied
+        // in order. BullMQ's add awaits a few promise jobs before it writes; the record, the
+        // schedule entry and the reservation bookkeeping are issued at the end of the turn, after
+        // it, in that order: a record in Redis means its job is there, a schedule entry its
+        // record, and a task is in the outstanding set only with its schedule entry (the
+        // reservation sweep counts "outstanding but not scheduled" as closed).
+        const added = this.queues.get(binding.queue)!.add(job.name, job.input, taskJobOptions(binding, jobId));
+        const rest = new Promise<{ recorded: Promise<unknown>; written: Promise<unknown> }>((resolve) =>
+          holdWritesThisTurn(this.connection, () => {
+            const recorded = this.records.write(jobId, job.record);
+            const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
+            resolve({ recorded, written: Promise.all([recorded, entry, task.onWrite?.()]) });
+          }),
+        );
+        const recorded = rest.then((r) => r.recorded);
+        // Read by the late-write check only after every try failed; a rejection is handled here.
+        recorded.catch(() => undefined);
+        tries.push(recorded);
         // A try never outlives the retry budget (ENQUEUE_RETRY_FOR_MS may be shorter than one try).
         const tryMs = Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, Math.min(deadline, this.retryUntil) - Date.now()));
-        await withTimeout(Promise.all([entry, added, alsoWritten]), tryMs, 'Redis write');
+        await withTimeout(Promise.all([added, rest.then((r) => r.written)]), tryMs, 'Redis write');
         // Dispatch ends when Redis acknowledged the write; a read-back only confirms it.
         const acknowledgedAt = Date.now();
         const check = await this.check.confirm(jobId, tryMs);
@@ -131,10 +165,10 @@ export class TaskProducer {
       await sleep(Math.min(fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 }), left));
     }
     await this.failUnenqueued(binding, task, lastError);
-    // A timed-out try may still land after the task was failed: its relay job must then send
-    // nothing (the failure above was the task's one result).
+    // A timed-out try may still land after the task was failed: its record is then closed at
+    // once, so nothing is relayed for it (the failure above was the task's one result).
     void Promise.any(tries).then(
-      (node) => this.cancelLateWrite(node, task),
+      () => this.cancelLateWrite(jobId, task),
       () => undefined,
     );
     return { enqueued: false, reason: lastError };
@@ -153,12 +187,10 @@ export class TaskProducer {
     return { enqueued: true, jobId };
   }
 
-  private async cancelLateWrite(node: unknown, task: TakenTask): Promise<void> {
-    const job = (node as { job?: { data: RelayJobData; updateData(data: RelayJobData): Promise<void> } } | undefined)?.job;
-    if (!job) return;
+  private async cancelLateWrite(jobId: string, task: TakenTask): Promise<void> {
     try {
-      await job.updateData({ ...job.data, cancelled: 'Bridge.EnqueueFailed' });
-      this.logger.warn(`Task ${tokenRef(task.taskToken)}: its write landed after the task was failed; its relay job is cancelled`);
+      const cancelled = await this.records.cancel(jobId, 'Bridge.EnqueueFailed');
+      this.logger.warn(`Task ${tokenRef(task.taskToken)}: its write landed after the task was failed; its record is closed (${cancelled})`);
     } catch (err) {
       this.logger.error(
         `Task ${tokenRef(task.taskToken)}: its write landed after the task was failed and could not be cancelled: ${(err as Error).message}`,

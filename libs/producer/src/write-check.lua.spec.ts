@@ -1,51 +1,71 @@
-import { BindingConfig, BridgeConfig } from '@bridge/config';
+/**
+ * The write-check script (write-check.lua.ts) against a real Redis, on records written, claimed and
+ * closed by TaskRecords itself: the read-back must see a task write where the producer writes it,
+ * under the keys TaskKeys and HeartbeatKeys name.
+ */
 import { HeartbeatKeys } from '@bridge/heartbeat';
-import { jobIdForToken } from '@bridge/queue';
-import { FlowProducer } from 'bullmq';
+import { jobIdForToken, RELAY_GROUP, TaskRecords, tombstoneMs } from '@bridge/queue';
 import IORedis from 'ioredis';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../../../test/support/redis';
-import { buildTaskFlow } from './task-flow';
-import { relayJobKey } from './write-check';
 import { WRITE_CHECK_SCRIPT } from './write-check.lua';
 
-const binding = { name: 'pay', queue: 'pay-q', jobName: 'pay', attempts: 1, jobOptions: {} } as unknown as BindingConfig;
-const config = { relay: { attempts: 1, backoffMs: 100 } } as BridgeConfig;
+const QUEUE = 'pay-q';
 
-describe('the write-check script (real Redis, a real BullMQ flow)', () => {
-  const prefix = uniquePrefix('wcheck');
-  const schedule = new HeartbeatKeys(prefix).schedule;
+describe('the write-check script (real Redis, records written by TaskRecords)', () => {
   const redis = new IORedis(REDIS_URL);
-  const flowConnection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
-  const flows = new FlowProducer({ connection: flowConnection, prefix });
-  const check = (jobId: string) => redis.eval(WRITE_CHECK_SCRIPT, 2, relayJobKey(prefix, jobId), schedule, jobId);
+  let prefix: string;
+  let records: TaskRecords;
+  let schedule: string;
+
+  beforeEach(() => {
+    prefix = uniquePrefix('wcheck');
+    records = new TaskRecords(redis, prefix, tombstoneMs(10_000));
+    schedule = new HeartbeatKeys(prefix).schedule;
+  });
+  afterEach(() => cleanupPrefix(prefix));
+  afterAll(() => redis.quit());
+
+  const check = (jobId: string) => redis.eval(WRITE_CHECK_SCRIPT, 2, records.keys.record(jobId), schedule, jobId);
   const write = async (token: string) => {
     const jobId = jobIdForToken(token);
-    await flows.add(buildTaskFlow(config, binding, jobId, { taskToken: token, binding: 'pay', queue: 'pay-q', receivedAt: 1 }, {}));
+    await records.write(jobId, { taskToken: token, binding: 'pay', queue: QUEUE, receivedAt: Date.now() });
     return jobId;
   };
 
-  afterAll(async () => {
-    await flows.close();
-    await Promise.all([flowConnection.quit(), redis.quit()]);
-    await cleanupPrefix(prefix);
-  });
-
-  it('finds a flow BullMQ wrote under the relay job key the producer reads back, echoing the job id first', async () => {
-    const jobId = await write('token-written');
-    expect(await check(jobId)).toEqual([jobId, 'unscheduled']);
-    await redis.zadd(schedule, 'NX', Date.now(), jobId);
-    expect(await check(jobId)).toEqual([jobId, 'written']);
-  });
-
-  it('answers missing when no flow landed, whatever the schedule holds', async () => {
+  it('answers missing when no record landed, whatever the schedule holds', async () => {
     const jobId = jobIdForToken('token-lost');
     await redis.zadd(schedule, 'NX', Date.now(), jobId);
     expect(await check(jobId)).toEqual([jobId, 'missing']);
   });
 
-  it('answers closed for a finished relay job whose schedule entry the relay removed', async () => {
+  it('answers unscheduled for a record without its schedule entry (the ZADD did not land)', async () => {
+    const jobId = await write('token-unscheduled');
+    expect(await check(jobId)).toEqual([jobId, 'unscheduled']);
+  });
+
+  it('answers written for a record and its schedule entry, echoing the job id first', async () => {
+    const jobId = await write('token-written');
+    await redis.zadd(schedule, 'NX', Date.now(), jobId);
+    expect(await check(jobId)).toEqual([jobId, 'written']);
+  });
+
+  it('answers written for a record a relay is claiming (still open)', async () => {
+    const jobId = await write('token-claimed');
+    await redis.zadd(schedule, 'NX', Date.now(), jobId);
+    expect((await records.claim(QUEUE, jobId, 'relay-a', 60_000, [])).state).toBe('claimed');
+    expect(await check(jobId)).toEqual([jobId, 'written']);
+  });
+
+  it('answers closed for a record the relay closed and whose schedule entry it removed', async () => {
     const jobId = await write('token-closed');
-    await redis.hset(relayJobKey(prefix, jobId), 'finishedOn', Date.now());
+    expect((await records.claim(QUEUE, jobId, 'relay-a', 60_000, [])).state).toBe('claimed');
+    expect(await records.close(QUEUE, jobId, 'relay-a', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, [])).toBe(1);
+    expect(await check(jobId)).toEqual([jobId, 'closed']);
+  });
+
+  it('answers closed for a record cancelled before the write check ran', async () => {
+    const jobId = await write('token-cancelled');
+    expect(await records.cancel(jobId, 'Bridge.EnqueueFailed')).toBe('cancelled');
     expect(await check(jobId)).toEqual([jobId, 'closed']);
   });
 });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { TaskKeys } from '@bridge/queue';
 import { TROUBLE_QUIET_MS } from './connection-trouble';
 import { WriteCheck } from './write-check';
 import { WRITE_CHECK_COMMAND } from './write-check.lua';
@@ -13,7 +14,7 @@ function fakeConnection() {
     disconnect: jest.fn(),
     [WRITE_CHECK_COMMAND]: jest.fn(),
   });
-  const check = new WriteCheck(connection, '{p}', '{p}:sfn-bridge:heartbeats');
+  const check = new WriteCheck(connection, new TaskKeys('{p}'), '{p}:sfn-bridge:heartbeats');
   return { connection, script: connection[WRITE_CHECK_COMMAND], check };
 }
 
@@ -29,13 +30,13 @@ describe('WriteCheck (reads back writes acknowledged while the producer connecti
   });
 
   it.each(['error', 'node error', '+node', '-node', 'close', 'reconnecting'])(
-    'after a %s event reads the write back once, with the relay job key, the schedule and the job id',
+    'after a %s event reads the write back once, with the task record key, the schedule and the job id',
     async (event) => {
       const { connection, script, check } = fakeConnection();
       connection.emit(event, new Error('x'));
       script.mockResolvedValue([JOB, 'written']);
       await expect(check.confirm(JOB, 1_000)).resolves.toEqual({ ok: true, checked: true });
-      expect(script.mock.calls).toEqual([[`{p}:sfn-bridge-relay:${JOB}`, '{p}:sfn-bridge:heartbeats', JOB]]);
+      expect(script.mock.calls).toEqual([[`{p}:sfn-bridge:task:${JOB}`, '{p}:sfn-bridge:heartbeats', JOB]]);
     },
   );
 
@@ -51,7 +52,7 @@ describe('WriteCheck (reads back writes acknowledged while the producer connecti
   });
 
   it.each([
-    ['missing', /its jobs are not in Redis/],
+    ['missing', /its job and record are not in Redis/],
     ['unscheduled', /heartbeat-schedule entry is not in Redis/],
   ])('answers not ok for a write found %s (it is to be written again), and keeps the connection', async (verdict, reason) => {
     const { connection, script, check } = fakeConnection();
@@ -63,7 +64,7 @@ describe('WriteCheck (reads back writes acknowledged while the producer connecti
     expect(connection.disconnect).not.toHaveBeenCalled();
   });
 
-  it('accepts a task already closed (relay job finished, schedule entry removed by the relay)', async () => {
+  it('accepts a task already closed (record closed, schedule entry removed by the relay)', async () => {
     const { script, check } = fakeConnection();
     check.trouble.note();
     script.mockResolvedValue([JOB, 'closed']);

@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { withTimeout } from '@bridge/common';
-import { BridgeQueue } from '@bridge/queue';
+import { TaskKeys } from '@bridge/queue';
 import { ConnectionTrouble, EventSource } from './connection-trouble';
 import { WRITE_CHECK_COMMAND, WRITE_CHECK_SCRIPT } from './write-check.lua';
 
 /**
  * Reads a task write back before it is trusted, when it was acknowledged while the producer's
- * connection was in trouble (connection-trouble.ts says why: ioredis' Cluster client can acknowledge
- * a flow write that never reached Redis). One round trip, self-checking: the script echoes the job
+ * connection was in trouble (connection-trouble.ts says why: ioredis' Cluster client could
+ * acknowledge a write that never reached Redis). One round trip, self-checking: the script echoes the job
  * id, so a reply meant for another command is recognised, and the connection, whose replies are
  * then known to be misaligned, is dropped and reconnected. A write found missing is written again
  * by the producer (same job id: BullMQ adds nothing twice, the schedule ZADD is NX).
@@ -36,8 +36,7 @@ export class WriteCheck {
 
   constructor(
     private readonly connection: CheckableConnection,
-    /** BULLMQ_PREFIX. */
-    private readonly prefix: string,
+    private readonly keys: TaskKeys,
     private readonly scheduleKey: string,
   ) {
     connection.defineCommand?.(WRITE_CHECK_COMMAND, { lua: WRITE_CHECK_SCRIPT, numberOfKeys: 2 });
@@ -50,7 +49,7 @@ export class WriteCheck {
     let reply: unknown;
     try {
       const script = (this.connection as unknown as Record<string, Script>)[WRITE_CHECK_COMMAND].bind(this.connection);
-      reply = await withTimeout(script(relayJobKey(this.prefix, jobId), this.scheduleKey, jobId), timeoutMs, 'write check');
+      reply = await withTimeout(script(this.keys.record(jobId), this.scheduleKey, jobId), timeoutMs, 'write check');
     } catch (err) {
       return { ok: false, reason: `it could not be read back (${(err as Error).message})`, misaligned: false };
     }
@@ -60,7 +59,7 @@ export class WriteCheck {
       case 'closed':
         return { ok: true, checked: true };
       case 'missing':
-        return { ok: false, reason: 'it was acknowledged but its jobs are not in Redis', misaligned: false };
+        return { ok: false, reason: 'it was acknowledged but its job and record are not in Redis', misaligned: false };
       case 'unscheduled':
         return { ok: false, reason: 'it was acknowledged but its heartbeat-schedule entry is not in Redis', misaligned: false };
       default:
@@ -81,11 +80,6 @@ export class WriteCheck {
     this.logger.warn('Redis answered the producer connection with replies meant for other commands; reconnecting it');
     this.connection.disconnect?.(true);
   }
-}
-
-/** The hash BullMQ keeps a relay job in (`<prefix>:<queue>:<job id>`): it exists iff the task's flow landed. */
-export function relayJobKey(prefix: string, jobId: string): string {
-  return `${prefix}:${BridgeQueue.Relay}:${jobId}`;
 }
 
 /** The shape of a wrong reply, for the log; never a long string (another command's reply may hold a token). */

@@ -1,5 +1,5 @@
 export * from './queue.constants';
-export * from './relay-job.types';
+export * from './task-record';
 export * from './job-id';
 export * from './redis-connection';
 export * from './redis-connection-group';
@@ -7,3 +7,4 @@ export * from './queue.module';
 export * from './redis-status.service';
 export * from './redis-error-log.service';
 export * from './one-write';
+export * from './task-records';

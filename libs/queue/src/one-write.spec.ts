@@ -56,6 +56,34 @@ describe('commands issued together go out in one socket write (real Redis)', () 
     }
   });
 
+  it('issues what `last` issues at the end of the turn, after every command issued before, in the same write', async () => {
+    const w = watchWrites(redis.stream as Socket);
+    try {
+      const order: string[] = [];
+      let lastReply: Promise<number> | undefined;
+      holdWritesThisTurn(redis, () => {
+        lastReply = redis.rpush(`${prefix}:order`, 'last');
+      });
+      const early = redis.rpush(`${prefix}:order`, 'early');
+      await Promise.resolve(); // a library that awaits before it writes
+      const late = redis.rpush(`${prefix}:order`, 'late');
+      await Promise.all([early, late]);
+      order.push(...(await redis.lrange(`${prefix}:order`, 0, -1)));
+      expect({ order, last: await lastReply, writevs: w.seen().writevs[0] }).toEqual({
+        order: ['early', 'late', 'last'],
+        last: 3,
+        writevs: 3,
+      });
+    } finally {
+      w.restore();
+    }
+  });
+
+  it('runs `last` at the end of the turn without a socket too (a Cluster, a fake)', async () => {
+    const ran = new Promise<string>((resolve) => holdWritesThisTurn({ isCluster: true }, () => resolve('ran')));
+    await expect(ran).resolves.toBe('ran');
+  });
+
   it('leaves a client without its own socket (a Cluster, a fake) alone and still issues the commands', () => {
     const issued = inOneWrite({ isCluster: true }, () => 'issued');
     holdWritesThisTurn({});

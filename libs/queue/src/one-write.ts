@@ -26,14 +26,42 @@ export function inOneWrite<T>(client: object, commands: () => T): T {
   }
 }
 
+/** Socket -> commands to issue at the end of the turn, just before the held writes go out. */
+const atEndOfTurn = new WeakMap<object, (() => void)[]>();
+
 /**
  * Holds `client`'s writes from now until this turn of the event loop has run its callbacks and
  * promise jobs (`setImmediate`), for commands a library issues a few promise jobs later (BullMQ's
- * flow producer awaits before it writes its MULTI).
+ * `Queue.add` awaits before it writes its script call). `last`, if given, is called at the end of
+ * the turn, before the writes go out: what it issues follows everything issued before in this turn,
+ * in the same socket write. Without a socket (a Cluster, a fake) `last` runs at the end of the turn
+ * all the same, so the order holds.
  */
-export function holdWritesThisTurn(client: object): void {
+export function holdWritesThisTurn(client: object, last?: () => void): void {
   const socket = socketOf(client);
-  if (!socket || (socket.writableCorked ?? 0) > 0) return;
+  if (!socket) {
+    if (last) setImmediate(last);
+    return;
+  }
+  const queued = atEndOfTurn.get(socket);
+  if (queued) {
+    if (last) queued.push(last);
+    return;
+  }
+  if ((socket.writableCorked ?? 0) > 0) {
+    // Corked by a caller's inOneWrite: its uncork comes first; `last` still follows in order.
+    if (last) setImmediate(last);
+    return;
+  }
+  const calls: (() => void)[] = last ? [last] : [];
+  atEndOfTurn.set(socket, calls);
   socket.cork();
-  setImmediate(() => socket.uncork());
+  setImmediate(() => {
+    atEndOfTurn.delete(socket);
+    try {
+      for (const call of calls) call();
+    } finally {
+      socket.uncork();
+    }
+  });
 }

@@ -1,8 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { IncidentLog } from '@bridge/common';
 import { Queue } from 'bullmq';
-import { BINDING_QUEUES, BridgeQueue, PRODUCER_CONNECTION, REDIS_CONNECTION } from './queue.constants';
+import { BINDING_QUEUES, PRODUCER_CONNECTION, PRODUCER_QUEUES, REDIS_CONNECTION } from './queue.constants';
 import type { RedisClient } from './redis-connection';
 import { RedisStatus } from './redis-status.service';
 
@@ -39,7 +38,7 @@ export class RedisErrorLog implements OnModuleInit, OnModuleDestroy {
     @Inject(REDIS_CONNECTION) private readonly redis: RedisClient,
     @Inject(PRODUCER_CONNECTION) private readonly producerRedis: RedisClient,
     @Inject(BINDING_QUEUES) private readonly queues: Map<string, Queue>,
-    @InjectQueue(BridgeQueue.Relay) private readonly relay: Queue,
+    @Inject(PRODUCER_QUEUES) private readonly producerQueues: Map<string, Queue>,
     private readonly status: RedisStatus,
   ) {}
 
@@ -47,8 +46,12 @@ export class RedisErrorLog implements OnModuleInit, OnModuleDestroy {
     // The shared connection's errors reach RedisStatus directly; the producer's are the same outage.
     this.redis.on('error', () => undefined);
     this.producerRedis.on('error', (err: Error) => this.status.connectionError(err));
-    for (const queue of [...this.queues.values(), this.relay]) {
-      const incident = new IncidentLog(this.logger, `Queue ${queue.name}`);
+    const queues = [
+      ...[...this.queues.values()].map((q) => [q, q.name] as const),
+      ...[...this.producerQueues.values()].map((q) => [q, `${q.name} (producer)`] as const),
+    ];
+    for (const [queue, name] of queues) {
+      const incident = new IncidentLog(this.logger, `Queue ${name}`);
       this.incidents.push(incident);
       queue.on('error', (err: Error) => {
         if (isConnectionError(err) || !this.status.up) this.status.connectionError(err);

@@ -16,7 +16,7 @@ export const Attr = {
   Queue: 'sfn_bridge.queue',
   /** The failure relayed to Step Functions (the consumer's error name, or a Bridge.* error). */
   TaskError: 'sfn_bridge.task.error',
-  /** What the relay job came to: relayed, expired, recovered, cancelled. */
+  /** What a relay came to: relayed, expired, recovered, abandoned (retry: it will be tried again). */
   RelayStatus: 'sfn_bridge.relay.status',
   HeartbeatResult: 'sfn_bridge.heartbeat.result',
   /** What made a heartbeat go out: schedule (the binding's interval), progress (the consumer's), relay-probe. */

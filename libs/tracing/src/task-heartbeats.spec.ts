@@ -15,12 +15,9 @@ import { setBridgeTracer } from './tracer';
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:activity:pay';
 const task = { binding: 'pay', queue: 'payments' };
-/** A relay job's BullMQ trace context (`opts.telemetry.metadata`): W3C headers as JSON. */
+/** The task as a peer reads its record: its trace context is W3C headers as JSON (activeTraceContext). */
 const PEER_TRACE = '0af7651916cd43dd8448eb211c80319c';
-const relayJob = {
-  data: task,
-  opts: { telemetry: { metadata: JSON.stringify({ traceparent: `00-${PEER_TRACE}-b7ad6b7169203331-01` }) } },
-};
+const recorded = { ...task, trace: JSON.stringify({ traceparent: `00-${PEER_TRACE}-b7ad6b7169203331-01` }) };
 
 describe('task heartbeat spans (one per task and replica, heartbeats as its events)', () => {
   const exporter = new tracing.InMemorySpanExporter();
@@ -56,7 +53,7 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
     taskHeartbeat('job-a', { ok: true });
     progressHeartbeatDue('job-a');
     taskHeartbeat('job-a', { ok: false, name: 'ThrottlingException' });
-    taskHeartbeat('job-a', { ok: true }, 1_000, relayJob);
+    taskHeartbeat('job-a', { ok: true }, 1_000, recorded);
     expect(ended().map((s) => s.name)).toEqual(['receive pay']);
 
     endTaskHeartbeats('job-a');
@@ -84,16 +81,18 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
     expect(openTaskHeartbeatSpans()).toBe(0);
   });
 
-  it("opens a peer's span in the task's trace from the relay job's context, and none without it", () => {
+  it("opens a peer's span in the task's trace from the record's trace context, and none without a usable one", () => {
     taskHeartbeat('job-b', { ok: true });
-    taskHeartbeat('job-b', { ok: true }, 1_000, { data: task, opts: {} });
+    taskHeartbeat('job-b', { ok: true }, 1_000, task);
+    taskHeartbeat('job-b', { ok: true }, 1_000, { ...task, trace: 'not json' });
+    taskHeartbeat('job-b', { ok: true }, 1_000, { ...task, trace: JSON.stringify({ traceparent: 'garbage' }) });
     expect(openTaskHeartbeatSpans()).toBe(0);
 
-    taskHeartbeat('job-b', { ok: true }, 1_000, relayJob);
+    taskHeartbeat('job-b', { ok: true }, 1_000, recorded);
     endTaskHeartbeats('job-b');
-    expect(ended().map((s) => [s.spanContext().traceId, s.parentSpanContext?.spanId, s.events.length])).toEqual([
-      [PEER_TRACE, 'b7ad6b7169203331', 1],
-    ]);
+    expect(
+      ended().map((s) => [s.name, s.spanContext().traceId, s.parentSpanContext?.spanId, s.attributes['sfn_bridge.queue'], s.events.length]),
+    ).toEqual([['heartbeats pay', PEER_TRACE, 'b7ad6b7169203331', 'payments', 1]]);
   });
 
   it('continues a full span in a new one, so no span holds more than EVENTS_PER_SPAN events', () => {
@@ -120,7 +119,7 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
     taskHeartbeat('job-d', { ok: true });
     // 3 intervals + 10 s later, the next call (another task's heartbeat) sweeps it.
     clock.mockReturnValue(start + 3 * 1_000 + 10_001);
-    taskHeartbeat('job-e', { ok: true }, 1_000, relayJob);
+    taskHeartbeat('job-e', { ok: true }, 1_000, recorded);
     expect(ended().map((s) => [s.attributes['messaging.message.id'], Math.round(s.endTime[0] * 1000 + s.endTime[1] / 1e6)])).toEqual([
       ['job-d', start],
     ]);
@@ -129,7 +128,7 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
 
   it('ends every open span at shutdown, so the final flush exports them', () => {
     openTaskHeartbeats(task, 'job-f', 1_000);
-    taskHeartbeat('job-g', { ok: true }, 1_000, relayJob);
+    taskHeartbeat('job-g', { ok: true }, 1_000, recorded);
     endAllTaskHeartbeats();
     expect(
       ended()

@@ -10,8 +10,8 @@ import { bridgeTracer } from './tracer';
  * holds one long-lived span for it, `heartbeats <activity>` (INTERNAL), and adds one `heartbeat`
  * event per SendTaskHeartbeat it sends:
  *   - the replica that received the task opens it at the enqueue, a child of `receive`;
- *   - any other replica opens it at its first heartbeat for the task, a child of the relay job's
- *     trace context (BullMQ's `tm` option, which the heartbeat pass reads with the job anyway),
+ *   - any other replica opens it at its first heartbeat for the task, a child of the trace context
+ *     kept in the task's record (`send`'s, which the heartbeat pass reads with the record anyway),
  *     so heartbeats sent by peers (after a crash, or simply claimed by them) are in the trace too.
  * The conventions have no operation type for keeping a message alive: no `messaging.operation.type`,
  * `messaging.operation.name` = SendTaskHeartbeat, and the name is `{operation} {destination}`.
@@ -44,10 +44,9 @@ export interface HeartbeatedTask {
   queue: string;
 }
 
-/** The relay job as the heartbeat pass has it (BullMQ's Job): the task, and BullMQ's trace context. */
-export interface TracedRelayJob {
-  data: HeartbeatedTask;
-  opts: { telemetry?: { metadata?: string } };
+/** The task as the heartbeat pass reads its record: the task, and its trace context (activeTraceContext). */
+export interface TracedTask extends HeartbeatedTask {
+  trace?: string;
 }
 
 interface Held {
@@ -76,18 +75,18 @@ export function openTaskHeartbeats(task: HeartbeatedTask, jobId: string, interva
 /**
  * One SendTaskHeartbeat for the task, as a `heartbeat` event on this replica's span of it, its
  * trigger `progress` if a progress mark is fresh (progressHeartbeatDue), else `schedule`. With no
- * span here yet, `relayJob` (its options hold BullMQ's trace context) opens one in the task's
+ * span here yet, `task` (its record holds the trace context) opens one in the task's
  * trace, ending after `intervalMs` * 3 + 10 s idle; without it (a heartbeat from memory while Redis is down) no event is recorded.
  */
-export function taskHeartbeat(jobId: string, result: { ok: boolean; name?: string }, intervalMs?: number, relayJob?: TracedRelayJob): void {
+export function taskHeartbeat(jobId: string, result: { ok: boolean; name?: string }, intervalMs?: number, task?: TracedTask): void {
   if (!bridgeTracer()) return;
   const now = Date.now();
   sweep(now);
   let entry = held.get(jobId);
   if (!entry) {
-    const parent = relayJob && remoteParent(relayJob.opts.telemetry?.metadata);
-    if (!relayJob || !parent) return;
-    entry = open(jobId, relayJob.data, intervalMs ?? 60_000, parent, now);
+    const parent = task && remoteParent(task.trace);
+    if (!task || !parent) return;
+    entry = open(jobId, { binding: task.binding, queue: task.queue }, intervalMs ?? 60_000, parent, now);
   }
   const fromProgress = entry.progressAt > 0 && now - entry.progressAt <= PROGRESS_MARK_MS;
   entry.progressAt = 0;
@@ -128,7 +127,7 @@ export function openTaskHeartbeatSpans(): number {
   return held.size;
 }
 
-/** The relay's probe: an event on the active span (the relay job's `process`), not a span of its own. */
+/** The relay's probe: an event on the active span (the relay's `process` span), not a span of its own. */
 export function heartbeatEvent(result: { ok: boolean; name?: string }): void {
   if (!bridgeTracer()) return;
   trace.getActiveSpan()?.addEvent('heartbeat', { [Attr.HeartbeatResult]: resultName(result), [Attr.HeartbeatTrigger]: 'relay-probe' });
@@ -188,7 +187,8 @@ function sweep(now: number): void {
   }
 }
 
-function remoteParent(metadata: string | undefined): Context | undefined {
+/** The task's trace context as stored (JSON of the W3C carrier, as BullMQ stores a job's), if it parses. */
+export function remoteParent(metadata: string | undefined): Context | undefined {
   if (!metadata) return undefined;
   try {
     const ctx = propagation.extract(ROOT_CONTEXT, JSON.parse(metadata) as Record<string, string>);

@@ -1,17 +1,18 @@
-import { context, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { bindingArn } from './traced-bindings';
 import { activityName, Attr, BULLMQ_SYSTEM, SFN_SYSTEM } from './span-attributes';
-import { openTaskHeartbeats } from './task-heartbeats';
+import { openTaskHeartbeats, remoteParent } from './task-heartbeats';
 import { bridgeTracer } from './tracer';
 
 /**
  * The bridge's spans of one task, after the OpenTelemetry messaging conventions:
  *   receive <activity>                 GetActivityTask that returned the task (CLIENT; the root)
- *     send <queue>                     the enqueue (PRODUCER); BullMQ's addFlow/addNode spans nest
- *                                      under it and their context travels in both jobs, so the
- *                                      consumer's and the relay worker's `process` spans join the trace
- *   SendTaskSuccess|Failure <activity> the relay's call (settle, CLIENT), under BullMQ's `process`
- *                                      span of the relay job
+ *     send <queue>                     the enqueue (PRODUCER); BullMQ's `add` span nests under it and
+ *                                      its context travels in the job, so a consumer's `process`
+ *                                      span joins the trace; the task record keeps `send`'s context
+ *   relay <queue>                      the relay of the job's end (CONSUMER), on whichever replica
+ *                                      relays it, a child of `send` through the task record
+ *     SendTaskSuccess|Failure <activity> the relay's call (settle, CLIENT)
  *   heartbeats <activity>              this replica's SendTaskHeartbeat calls for the task, as
  *                                      `heartbeat` events (task-heartbeats.ts)
  * Each function runs `fn` unchanged and does nothing else when tracing is off (one check of an
@@ -60,7 +61,7 @@ export function traceReceive<T>(binding: ReceivedBinding, polledAt: number, fn: 
   }
 }
 
-/** The enqueue of one task as a BullMQ flow (all tries), in whose context BullMQ's spans nest. */
+/** The enqueue of one task (all tries), in whose context BullMQ's `add` span nests. */
 export function traceSend<T extends { enqueued: boolean; reason?: string }>(
   binding: ReceivedBinding,
   jobId: string,
@@ -106,8 +107,59 @@ export interface RelayedTask {
 export type SettleOutcome = { kind: 'success' } | { kind: 'failure'; error: string };
 
 /**
- * One SendTaskSuccess / SendTaskFailure of the relay (settle), under BullMQ's `process` span of the
- * relay job. A failure carries the relayed error name; a refused call is an error span with the
+ * The active trace context as a string for the task record (JSON of the W3C carrier, the format
+ * BullMQ stores in a job), so any replica's relay and heartbeat spans join the task's trace;
+ * undefined with tracing off.
+ */
+export function activeTraceContext(): string | undefined {
+  if (!bridgeTracer()) return undefined;
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return Object.keys(carrier).length > 0 ? JSON.stringify(carrier) : undefined;
+}
+
+/**
+ * One relay of a task (a claim and its send), as a CONSUMER span in the task's trace (`trace`, from
+ * the task record), tagged with what became of it (`status` of the result).
+ */
+export function traceRelay<T extends { status: string } | undefined>(
+  task: RelayedTask & { trace?: string },
+  jobId: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const tracer = bridgeTracer();
+  if (!tracer) return fn();
+  const parent = remoteParent(task.trace) ?? context.active();
+  const span = tracer.startSpan(
+    `relay ${task.queue}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        ...taskAttributes(task, jobId),
+        [Attr.System]: BULLMQ_SYSTEM,
+        [Attr.Destination]: task.queue,
+        [Attr.OperationType]: 'process',
+        [Attr.OperationName]: 'relay',
+      },
+    },
+    parent,
+  );
+  return context.with(trace.setSpan(parent, span), fn).then(
+    (result) => {
+      span.setAttribute(Attr.RelayStatus, result?.status ?? 'retry');
+      span.end();
+      return result;
+    },
+    (err: unknown) => {
+      failSpan(span, (err as Error)?.name ?? 'Error', (err as Error)?.message);
+      span.end();
+      throw err;
+    },
+  );
+}
+
+/**
+ * One SendTaskSuccess / SendTaskFailure of the relay (settle), under the `relay` span. A failure carries the relayed error name; a refused call is an error span with the
  * AWS error's name as `error.type`.
  */
 export function traceSettle<T extends { ok: boolean; name?: string }>(
@@ -142,12 +194,6 @@ export function traceSettle<T extends { ok: boolean; name?: string }>(
       throw err;
     },
   );
-}
-
-/** Names the task on the active span (BullMQ's `process` span of the relay job) and what became of it. */
-export function tagRelay(task: RelayedTask, jobId: string | undefined, status: string): void {
-  if (!bridgeTracer()) return;
-  trace.getActiveSpan()?.setAttributes({ ...taskAttributes(task, jobId), [Attr.RelayStatus]: status });
 }
 
 function taskAttributes(task: RelayedTask, jobId: string | undefined): Record<string, string> {
