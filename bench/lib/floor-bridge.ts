@@ -123,7 +123,7 @@ async function eventsMode(): Promise<void> {
   };
   void (async () => {
     while (!stopping) {
-      // At most `concurrency` completions relayed at once, like the relay worker's concurrency.
+      // At most `concurrency` completions relayed at once, like the bridge's RELAY_CONCURRENCY.
       while (inFlight >= concurrency) await new Promise<void>((r) => (wake = r));
       const reply = (await reader.xreadgroup('GROUP', 'floor', 'r1', 'COUNT', READ_COUNT, 'BLOCK', 1_000, 'STREAMS', events, '>')) as
         [string, Entry[]][] | null;

@@ -1,3 +1,5 @@
+import { LimitKeys } from '@bridge/common';
+import { HeartbeatKeys } from '@bridge/heartbeat';
 import { RELAY_GROUP, TaskRecords } from '@bridge/queue';
 import IORedis from 'ioredis';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../../../test/support/redis';
@@ -9,6 +11,7 @@ describe('relay outcomes in the chaos read-out (real Redis)', () => {
   const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: 3 });
   const records = new TaskRecords(redis, prefix, 300_000);
   const task = (id: string) => ({ taskToken: `token-${id}`, binding: 'b', queue: 'q', receivedAt: Date.now() });
+  const unschedule = { schedule: new HeartbeatKeys(prefix).schedule, outstanding: new LimitKeys(prefix).outstanding('b') };
 
   afterAll(async () => {
     await redis.quit();
@@ -17,10 +20,12 @@ describe('relay outcomes in the chaos read-out (real Redis)', () => {
 
   it('counts each task record once by how it closed, open ones as open, and keeps a closed end whose tombstone is gone', async () => {
     await Promise.all(['a', 'b', 'c', 'd'].map((id) => records.write(id, task(id))));
-    await records.claim('q', 'a', 'r1', 10_000, []);
-    expect(await records.close('q', 'a', 'r1', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, [])).toBe(1);
-    await records.claim('q', 'b', 'r1', 10_000, []);
-    expect(await records.close('q', 'b', 'r1', { status: 'relayed', outcome: 'failure', error: 'ChaosDeclined' }, RELAY_GROUP, [])).toBe(1);
+    await records.claim('q', 'a', 'r1', 10_000, undefined, []);
+    expect(await records.close('q', 'a', 'r1', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, [])).toBe(1);
+    await records.claim('q', 'b', 'r1', 10_000, undefined, []);
+    expect(
+      await records.close('q', 'b', 'r1', { status: 'relayed', outcome: 'failure', error: 'ChaosDeclined' }, unschedule, RELAY_GROUP, []),
+    ).toBe(1);
     expect(await records.cancel('c', 'TaskTimedOut')).toBe('cancelled');
 
     const outcomes = new RelayOutcomes(redis, prefix);
@@ -29,8 +34,8 @@ describe('relay outcomes in the chaos read-out (real Redis)', () => {
 
     // The tombstone of `a` expires; `d` closes: the next sweep keeps `a` and sees `d` closed.
     await redis.del(records.keys.record('a'));
-    await records.claim('q', 'd', 'r2', 10_000, []);
-    await records.close('q', 'd', 'r2', { status: 'recovered', reason: 'TaskTimedOut' }, RELAY_GROUP, []);
+    await records.claim('q', 'd', 'r2', 10_000, undefined, []);
+    await records.close('q', 'd', 'r2', { status: 'recovered', reason: 'TaskTimedOut' }, unschedule, RELAY_GROUP, []);
     await outcomes.sweep();
     expect({ tally: outcomes.tally(), d: outcomes.byJob.get('d') }).toEqual({
       tally: { 'relayed success': 1, 'relayed ChaosDeclined': 1, 'cancelled TaskTimedOut': 1, 'recovered TaskTimedOut': 1 },

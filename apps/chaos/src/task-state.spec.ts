@@ -1,3 +1,4 @@
+import { LimitKeys } from '@bridge/common';
 import { HeartbeatKeys } from '@bridge/heartbeat';
 import { RELAY_GROUP, TaskRecords } from '@bridge/queue';
 import { Queue, QueueEvents, Worker } from 'bullmq';
@@ -51,7 +52,7 @@ describe('stuck-task read-out (real Redis)', () => {
     const entries = read[0][1];
     const end = entries.find(([, f]) => f[1] === 'completed')!;
     await redis.xack(events, RELAY_GROUP, ...entries.filter(([id]) => id !== end[0]).map(([id]) => id));
-    expect((await records.claim('work', 'j1', 'r1', 60_000, [])).state).toBe('claimed');
+    expect((await records.claim('work', 'j1', 'r1', 60_000, { kind: 'completed', value: '"done"' }, [])).state).toBe('claimed');
 
     const reader = new TaskStateReader(redis, prefix);
     const open = await reader.describe('work', 'j1');
@@ -66,8 +67,9 @@ describe('stuck-task read-out (real Redis)', () => {
     expect(open).toMatch(/; schedule overdue \d+ ms$/);
     expect(await reader.presence('work', 'j1')).toEqual({ record: true, job: true, jobFinished: true });
 
-    await records.close('work', 'j1', 'r1', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, [end[0]]);
-    await redis.zrem(new HeartbeatKeys(prefix).schedule, 'j1');
+    // The relay's close also takes the task out of the heartbeat schedule and its binding's outstanding set.
+    const unschedule = { schedule: new HeartbeatKeys(prefix).schedule, outstanding: new LimitKeys(prefix).outstanding('b') };
+    await records.close('work', 'j1', 'r1', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, [end[0]]);
     // A new reader: the first one keeps the stream as it read it for the whole read-out.
     const closed = await new TaskStateReader(redis, prefix).describe('work', 'j1');
     expect(closed).toMatch(/^record closed relayed \(success\), token absent, .*no lease \(last owner r1\) \(Redis TIME\), pttl \d+; /);

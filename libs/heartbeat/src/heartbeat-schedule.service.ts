@@ -122,6 +122,20 @@ export class HeartbeatSchedule {
   }
 
   /**
+   * Where a task closed by a script (the relay's close) leaves: the shared schedule and its
+   * binding's outstanding set. The script removes it there; `closedElsewhere` then ends it here.
+   */
+  unscheduleKeys(binding: string): { schedule: string; outstanding: string } {
+    return { schedule: this.keys.schedule, outstanding: this.limits.outstanding(binding) };
+  }
+
+  /** A script removed the task from the shared schedule (unscheduleKeys): no more heartbeats from here either. */
+  closedElsewhere(jobId: string): void {
+    this.memory.forgetWritten(jobId);
+    endTaskHeartbeats(jobId);
+  }
+
+  /**
    * Removes a token from the shared schedule (its task closed or was cancelled). A token
    * this replica took and is still writing stays in memory: only the producer ends that.
    */

@@ -161,8 +161,19 @@ describe('TaskCanceller (real Redis, real BullMQ)', () => {
   it('does not cancel a task whose record closed already (relayed meanwhile), but removes its schedule entry', async () => {
     const s = setup('cancel-closed');
     const { jobId, task } = await s.take('token-closed');
-    expect((await s.records.claim('unit', jobId, 'relay-replica', 10_000, [])).state).toBe('claimed');
-    expect(await s.records.close('unit', jobId, 'relay-replica', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, [])).toBe(1);
+    expect((await s.records.claim('unit', jobId, 'relay-replica', 10_000, undefined, [])).state).toBe('claimed');
+    const unschedule = s.schedule.unscheduleKeys('unit');
+    expect(
+      await s.records.close('unit', jobId, 'relay-replica', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, []),
+    ).toBe(1);
+    // The relay's close unscheduled it; an entry written again since (a replica re-seeding its
+    // memory after an outage) is the canceller's to remove.
+    const closedBy = {
+      scheduled: await redis.zscore(unschedule.schedule, jobId),
+      outstanding: await redis.zscore(unschedule.outstanding, jobId),
+    };
+    expect(closedBy).toEqual({ scheduled: null, outstanding: null });
+    await s.schedule.writeEntry(redis, jobId, Date.now() + 2_000);
 
     const outcome = await s.canceller.cancel(jobId, task, 'TaskTimedOut');
     expect({ outcome, ...(await s.after(jobId)), cancelled: await s.cancelledCount() }).toEqual({
@@ -179,7 +190,7 @@ describe('TaskCanceller (real Redis, real BullMQ)', () => {
   it('does not cancel a task whose relay holds a live lease, and keeps it scheduled until that relay closes it', async () => {
     const s = setup('cancel-leased');
     const { jobId, task } = await s.take('token-leased');
-    expect((await s.records.claim('unit', jobId, 'relay-replica', 10_000, [])).state).toBe('claimed');
+    expect((await s.records.claim('unit', jobId, 'relay-replica', 10_000, undefined, [])).state).toBe('claimed');
 
     const outcome = await s.canceller.cancel(jobId, task, 'TaskTimedOut');
     expect({ outcome, ...(await s.after(jobId)), cancelled: await s.cancelledCount() }).toEqual({

@@ -234,7 +234,8 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     };
     const result = await this.producer.enqueue(state.config, { taskToken, input, receivedAt, onWrite });
     await taken?.catch(() => undefined);
-    if (result.enqueued && reply) {
+    if (result.enqueued) {
+      if (!reply) return true; // an earlier try landed, its reservation answer lost: the task stays outstanding
       this.gate.settleTaken(state, reply.kept, reply.outstanding);
       return reply.kept;
     }

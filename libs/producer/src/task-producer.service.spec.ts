@@ -1,7 +1,8 @@
 /**
  * TaskProducer as a unit: its Redis is faked (a binding queue with `add`, the producer connection
  * with the record HSET, the schedule ZADD, the write-check and record-cancel scripts) so the order
- * of the commands of one task write, its retries and its failure can be driven in fake time. What
+ * of the commands of one task write, its retries (each first reading back what an earlier try left)
+ * and its failure (after closing the record a try may have left) can be driven in fake time. What
  * those commands do in Redis is covered against a real one (libs/queue task-records.spec.ts,
  * write-check.lua.spec.ts).
  */
@@ -114,11 +115,15 @@ describe('TaskProducer', () => {
   });
 
   it('retries a fast-failing write for the whole ENQUEUE_RETRY_FOR_MS, keeping the token pending, then fails it once with Bridge.EnqueueFailed', async () => {
-    const { binding, queue, connection, callbacks, cancel, schedule, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '1500' });
+    const { binding, queue, connection, readBack, callbacks, cancel, schedule, producer, recordKey } = setup({
+      ENQUEUE_RETRY_FOR_MS: '1500',
+    });
     const down = new Error("Stream isn't writeable and enableOfflineQueue options is false");
     connection.zadd.mockRejectedValue(down);
     connection.hset.mockRejectedValue(down);
     queue.add.mockRejectedValue(down);
+    // What an earlier try left cannot be read either: unknown, so each retry writes again.
+    readBack.mockRejectedValue(down);
     const started = Date.now();
     let settledAt: number | undefined;
     const result = producer.enqueue(binding, task()).finally(() => (settledAt = Date.now()));
@@ -133,17 +138,22 @@ describe('TaskProducer', () => {
     expect(settledAt! - started).toBeLessThan(1_500 + MIN_TRY_MS);
     expect(callbacks.failure.mock.calls.map((c) => c[1])).toEqual(['Bridge.EnqueueFailed']);
     expect(queue.add.mock.calls.length).toBeGreaterThan(2);
+    expect(readBack.mock.calls.length).toBe(queue.add.mock.calls.length - 1);
     expect(schedule.memoryCounts()).toEqual({ known: 0, pending: 0 });
-    // No try wrote a record: there is nothing to cancel.
-    expect(cancel).not.toHaveBeenCalled();
+    // No try was seen to land, but one might have: its record is closed (a tombstone) once, before
+    // the failure is sent, and no try's record landed later, so nothing else is cancelled.
+    expect(cancel.mock.calls).toEqual([[recordKey, 'Bridge.EnqueueFailed', tombstoneMs(1_500)]]);
+    expect(cancel.mock.invocationCallOrder[0]).toBeLessThan(callbacks.failure.mock.invocationCallOrder[0]);
+    expect(connection.disconnect).not.toHaveBeenCalled();
   });
 
   it('at shutdown stops retrying a failing write at the cut and fails the task once, well inside ENQUEUE_RETRY_FOR_MS', async () => {
-    const { binding, queue, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '30000' });
+    const { binding, queue, connection, readBack, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '30000' });
     const down = new Error('Too many Cluster redirections. Last error: Error: Connection is closed.');
     connection.zadd.mockRejectedValue(down);
     connection.hset.mockRejectedValue(down);
     queue.add.mockRejectedValue(down);
+    readBack.mockRejectedValue(down);
     let settled = false;
     const result = producer.enqueue(binding, task()).finally(() => (settled = true));
     await jest.advanceTimersByTimeAsync(1_000);
@@ -154,10 +164,12 @@ describe('TaskProducer', () => {
   });
 
   it('bounds a write Redis never answers per try, and never past the retry budget', async () => {
-    const { binding, queue, connection, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '12000' });
+    const { binding, queue, connection, readBack, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '12000' });
     connection.zadd.mockReturnValue(new Promise(() => undefined));
     connection.hset.mockReturnValue(new Promise(() => undefined));
     queue.add.mockReturnValue(new Promise(() => undefined));
+    // The read-back of an earlier try is bounded the same way (the record cancel before the failure answers).
+    readBack.mockReturnValue(new Promise(() => undefined));
     const started = Date.now();
     let settledAt: number | undefined;
     void producer.enqueue(binding, task()).finally(() => (settledAt = Date.now()));
@@ -177,15 +189,22 @@ describe('TaskProducer', () => {
     queue.add.mockImplementation(() => late({}));
     connection.hset.mockImplementation(() => late(4));
     connection.zadd.mockImplementation(() => late(1));
+    // Before the failure no record is there: the cancel leaves a tombstone; the late write then finds it closed.
+    cancel.mockResolvedValueOnce('cancelled').mockResolvedValue('closed');
     const result = producer.enqueue(binding, task());
     await jest.advanceTimersByTimeAsync(1_000 + MIN_TRY_MS);
     await expect(result).resolves.toMatchObject({ enqueued: false });
     expect({ failed: callbacks.failure.mock.calls.map((c) => c[1]), cancelled: cancel.mock.calls.length }).toEqual({
       failed: ['Bridge.EnqueueFailed'],
-      cancelled: 0,
+      cancelled: 1,
     });
+    expect(cancel.mock.invocationCallOrder[0]).toBeLessThan(callbacks.failure.mock.invocationCallOrder[0]);
     await jest.advanceTimersByTimeAsync(6_000);
-    expect(cancel.mock.calls).toEqual([[recordKey, 'Bridge.EnqueueFailed', tombstoneMs(1_000)]]);
+    expect(cancel.mock.calls).toEqual([
+      [recordKey, 'Bridge.EnqueueFailed', tombstoneMs(1_000)],
+      [recordKey, 'Bridge.EnqueueFailed', tombstoneMs(1_000)],
+    ]);
+    expect(callbacks.failure).toHaveBeenCalledTimes(1);
   });
 
   it('fails a try at once, issuing nothing, while its connection is not ready (a Cluster queues commands offline)', async () => {
@@ -194,14 +213,15 @@ describe('TaskProducer', () => {
     connection.zadd.mockResolvedValue(1);
     connection.hset.mockResolvedValue(4);
     queue.add.mockResolvedValue({});
-    readBack.mockResolvedValue([JOB, 'written']);
+    // Once ready: no earlier try landed (none was issued); the write, then acknowledged, is read back.
+    readBack.mockResolvedValueOnce([JOB, 'missing']).mockResolvedValue([JOB, 'written']);
     const result = producer.enqueue(binding, task());
     await jest.advanceTimersByTimeAsync(50);
-    expect(issued()).toEqual({ add: 0, hset: 0, zadd: 0 });
+    expect({ ...issued(), readBacks: readBack.mock.calls.length }).toEqual({ add: 0, hset: 0, zadd: 0, readBacks: 0 });
     connection.status = 'ready';
     await jest.advanceTimersByTimeAsync(10_000);
     await expect(result).resolves.toMatchObject({ enqueued: true });
-    expect(issued()).toEqual({ add: 1, hset: 1, zadd: 1 });
+    expect({ ...issued(), readBacks: readBack.mock.calls.length }).toEqual({ add: 1, hset: 1, zadd: 1, readBacks: 2 });
   });
 
   describe('a write acknowledged while the connection was in trouble (issue 10: ioredis can acknowledge a write that never landed)', () => {
@@ -219,7 +239,12 @@ describe('TaskProducer', () => {
       connection.zadd.mockResolvedValue(1);
       connection.hset.mockResolvedValue(4);
       queue.add.mockRejectedValueOnce(new Error('CLUSTERDOWN The cluster is down')).mockResolvedValue({});
-      readBack.mockResolvedValueOnce([JOB, 'missing']).mockResolvedValueOnce([JOB, 'written']);
+      // Per retry: what the earlier try left (missing), then the acknowledged write (missing, then written).
+      readBack
+        .mockResolvedValueOnce([JOB, 'missing'])
+        .mockResolvedValueOnce([JOB, 'missing'])
+        .mockResolvedValueOnce([JOB, 'missing'])
+        .mockResolvedValueOnce([JOB, 'written']);
       const result = producer.enqueue(binding, task());
       await jest.advanceTimersByTimeAsync(10_000);
       await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
@@ -227,7 +252,7 @@ describe('TaskProducer', () => {
         add: 3,
         hset: 3,
         zadd: 3,
-        readBacks: 2,
+        readBacks: 4,
         failures: 0,
       });
       expect(schedule.memoryCounts()).toEqual({ known: 1, pending: 0 });
@@ -273,8 +298,13 @@ describe('TaskProducer', () => {
         reason: 'Redis write: it was acknowledged but its job and record are not in Redis',
       });
       expect(callbacks.failure.mock.calls.map((c) => c[1])).toEqual(['Bridge.EnqueueFailed']);
-      // Every try was acknowledged: if any did land after all, its record must not be relayed.
-      expect(cancel.mock.calls).toEqual([[recordKey, 'Bridge.EnqueueFailed', tombstoneMs(2_000)]]);
+      // Every try was acknowledged: if any did land after all, its record must not be relayed. It is
+      // closed before the failure is sent, and again once a try's record is acknowledged late.
+      expect(cancel.mock.calls).toEqual([
+        [recordKey, 'Bridge.EnqueueFailed', tombstoneMs(2_000)],
+        [recordKey, 'Bridge.EnqueueFailed', tombstoneMs(2_000)],
+      ]);
+      expect(cancel.mock.invocationCallOrder[0]).toBeLessThan(callbacks.failure.mock.invocationCallOrder[0]);
     });
 
     it('reconnects the connection when a reply proves misaligned (read-back or reservation script), and writes again', async () => {
@@ -285,7 +315,13 @@ describe('TaskProducer', () => {
       connection.zadd.mockResolvedValue(1);
       connection.hset.mockResolvedValue(4);
       queue.add.mockResolvedValue({});
-      readBack.mockResolvedValueOnce('OK').mockResolvedValue([JOB, 'written']);
+      // Per retry: what the earlier try left (missing), then the acknowledged write: a reply meant for
+      // another command, then (written again) found.
+      readBack
+        .mockResolvedValueOnce([JOB, 'missing'])
+        .mockResolvedValueOnce('OK')
+        .mockResolvedValueOnce([JOB, 'missing'])
+        .mockResolvedValue([JOB, 'written']);
       const onWrite = jest.fn().mockRejectedValueOnce(wrongShape).mockResolvedValue([1, 1]);
       const result = producer.enqueue(binding, { ...task(), onWrite });
       await jest.advanceTimersByTimeAsync(10_000);
@@ -294,6 +330,140 @@ describe('TaskProducer', () => {
       // the next second, finds that reconnect already done.
       expect(connection.disconnect.mock.calls).toEqual([[true]]);
       expect(queue.add.mock.calls.length).toBe(3);
+    });
+  });
+
+  describe('a retry, when an earlier try may have landed after all (its answer late or lost)', () => {
+    /** The first try's write lands, but the add's answer never comes: the try times out. */
+    function firstAnswerLost(s: ReturnType<typeof setup>) {
+      s.queue.add.mockReturnValueOnce(new Promise(() => undefined)).mockResolvedValue({});
+      s.connection.hset.mockResolvedValue(4);
+      s.connection.zadd.mockResolvedValue(1);
+    }
+
+    it.each(['written', 'closed'])(
+      'reads back what the earlier try left first and, found %s, counts the task enqueued without adding its job again',
+      async (verdict) => {
+        const s = setup({});
+        firstAnswerLost(s);
+        s.readBack.mockResolvedValue([JOB, verdict]);
+        const result = s.producer.enqueue(s.binding, task());
+        await jest.advanceTimersByTimeAsync(ADD_TIMEOUT_MS + 1_000);
+        await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
+        expect({
+          ...s.issued(),
+          readBacks: s.readBack.mock.calls,
+          failures: s.callbacks.failure.mock.calls.length,
+          cancels: s.cancel.mock.calls.length,
+          memory: s.schedule.memoryCounts(),
+        }).toEqual({
+          add: 1,
+          hset: 1,
+          zadd: 1,
+          readBacks: [[s.recordKey, s.schedule.keys.schedule, JOB]],
+          failures: 0,
+          cancels: 0,
+          memory: { known: 1, pending: 0 },
+        });
+      },
+    );
+
+    it('found unscheduled (its ZADD did not land), writes only the schedule entry, with the first beat', async () => {
+      const s = setup({});
+      firstAnswerLost(s);
+      s.readBack.mockResolvedValue([JOB, 'unscheduled']);
+      const receivedAt = Date.now();
+      const result = s.producer.enqueue(s.binding, { ...task(), receivedAt });
+      await jest.advanceTimersByTimeAsync(ADD_TIMEOUT_MS + 1_000);
+      await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
+      const intervalMs = s.binding.heartbeatSeconds * 1000;
+      const entry = [s.schedule.keys.schedule, 'NX', receivedAt + intervalMs - leadMs(intervalMs), JOB];
+      expect({ ...s.issued(), zadds: s.connection.zadd.mock.calls, readBacks: s.readBack.mock.calls.length }).toEqual({
+        add: 1,
+        hset: 1,
+        zadd: 2,
+        zadds: [entry, entry],
+        readBacks: 1,
+      });
+    });
+
+    it('found missing, writes the task again (same job id) and counts it once that write is confirmed', async () => {
+      const s = setup({});
+      firstAnswerLost(s);
+      s.readBack.mockResolvedValueOnce([JOB, 'missing']).mockResolvedValue([JOB, 'written']);
+      const result = s.producer.enqueue(s.binding, task());
+      await jest.advanceTimersByTimeAsync(ADD_TIMEOUT_MS + 1_000);
+      await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
+      expect({ ...s.issued(), readBacks: s.readBack.mock.calls.length, jobIds: s.queue.add.mock.calls.map((c) => c[2].jobId) }).toEqual({
+        add: 2,
+        hset: 2,
+        zadd: 2,
+        readBacks: 2,
+        jobIds: [JOB, JOB],
+      });
+    });
+  });
+
+  describe('before failing a task whose write was never confirmed, its record is closed first (the cancel script)', () => {
+    it.each(['closed', 'relaying'])(
+      'sends no failure when the record answers %s (a try landed and its relay sends the one result), and counts it enqueued',
+      async (verdict) => {
+        const { binding, queue, connection, readBack, callbacks, cancel, schedule, metrics, producer, recordKey } = setup({
+          ENQUEUE_RETRY_FOR_MS: '1000',
+        });
+        queue.add.mockReturnValue(new Promise(() => undefined));
+        connection.hset.mockResolvedValue(4);
+        connection.zadd.mockResolvedValue(1);
+        readBack.mockRejectedValue(new Error('Connection is closed.'));
+        cancel.mockResolvedValue(verdict);
+        const result = producer.enqueue(binding, task());
+        await jest.advanceTimersByTimeAsync(1_000 + MIN_TRY_MS);
+        await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
+        // Nothing more follows: no late-write cancel, no failure.
+        await jest.advanceTimersByTimeAsync(10_000);
+        const total = async (counter: typeof metrics.enqueueFailures) => (await counter.get()).values.reduce((n, v) => n + v.value, 0);
+        expect({
+          failures: callbacks.failure.mock.calls.length,
+          cancels: cancel.mock.calls,
+          enqueueFailures: await total(metrics.enqueueFailures),
+          enqueued: await total(metrics.tasksEnqueued),
+          memory: schedule.memoryCounts(),
+        }).toEqual({
+          failures: 0,
+          cancels: [[recordKey, 'Bridge.EnqueueFailed', tombstoneMs(1_000)]],
+          enqueueFailures: 0,
+          enqueued: 1,
+          memory: { known: 1, pending: 0 },
+        });
+      },
+    );
+
+    it.each([
+      ['answers cancelled (no relay has it)', (cancel: jest.Mock) => cancel.mockResolvedValueOnce('cancelled')],
+      ['throws (Redis still down)', (cancel: jest.Mock) => cancel.mockRejectedValueOnce(new Error('Connection is closed.'))],
+    ])('sends the failure as before when the cancel %s; a try landing later is still cancelled', async (_, answer) => {
+      const { binding, queue, connection, callbacks, cancel, producer, recordKey } = setup({ ENQUEUE_RETRY_FOR_MS: '1000' });
+      const late = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 6_000));
+      queue.add.mockImplementation(() => late({}));
+      connection.hset.mockImplementation(() => late(4));
+      connection.zadd.mockImplementation(() => late(1));
+      answer(cancel);
+      cancel.mockResolvedValue('closed');
+      const result = producer.enqueue(binding, task());
+      await jest.advanceTimersByTimeAsync(1_000 + MIN_TRY_MS);
+      await expect(result).resolves.toMatchObject({ enqueued: false });
+      const before = { failed: callbacks.failure.mock.calls.map((c) => c[1]), cancels: cancel.mock.calls.length };
+      const cancelFirst = cancel.mock.invocationCallOrder[0] < callbacks.failure.mock.invocationCallOrder[0];
+      await jest.advanceTimersByTimeAsync(6_000);
+      expect({ before, cancelFirst, cancels: cancel.mock.calls, failures: callbacks.failure.mock.calls.length }).toEqual({
+        before: { failed: ['Bridge.EnqueueFailed'], cancels: 1 },
+        cancelFirst: true,
+        cancels: [
+          [recordKey, 'Bridge.EnqueueFailed', tombstoneMs(1_000)],
+          [recordKey, 'Bridge.EnqueueFailed', tombstoneMs(1_000)],
+        ],
+        failures: 1,
+      });
     });
   });
 });

@@ -122,6 +122,11 @@ export class TaskProducer {
         // (libs/queue redis-connection.ts says why), and a write queued now would land unbounded later.
         const status = this.connection.status;
         if (status !== undefined && status !== 'ready') throw new Error(`Redis connection not ready (${status})`);
+        // A try again: an earlier one may have landed after all (its answer late or lost), and its
+        // job may be done and removed by now; adding it again would run the task twice.
+        if (attempt > 0 && (await this.landedEarlier(binding, task, jobId, firstBeat, deadline))) {
+          return this.enqueued(binding, task, jobId, attempt, Date.now());
+        }
         // All go out in this turn on one connection, in one socket write: one round trip, applied
         // in order. BullMQ's add awaits a few promise jobs before it writes; the record, the
         // schedule entry and the reservation bookkeeping are issued at the end of the turn, after
@@ -164,6 +169,7 @@ export class TaskProducer {
       if (left <= 0) break;
       await sleep(Math.min(fullJitterDelay(attempt, { baseMs: 100, capMs: 2_000 }), left));
     }
+    if (await this.landedAfterAll(jobId, task, lastError)) return this.enqueued(binding, task, jobId, 0, Date.now());
     await this.failUnenqueued(binding, task, lastError);
     // A timed-out try may still land after the task was failed: its record is then closed at
     // once, so nothing is relayed for it (the failure above was the task's one result).
@@ -172,6 +178,23 @@ export class TaskProducer {
       () => undefined,
     );
     return { enqueued: false, reason: lastError };
+  }
+
+  /** Whether an earlier try landed (its schedule entry written now if that alone is missing). */
+  private async landedEarlier(
+    binding: BindingConfig,
+    task: TakenTask,
+    jobId: string,
+    firstBeat: number,
+    deadline: number,
+  ): Promise<boolean> {
+    const tryMs = Math.max(MIN_TRY_MS, Math.min(ADD_TIMEOUT_MS, Math.min(deadline, this.retryUntil) - Date.now()));
+    const earlier = await this.check.earlierTry(jobId, tryMs);
+    if (earlier === 'unscheduled') await withTimeout(this.heartbeats.writeEntry(this.connection, jobId, firstBeat), tryMs, 'Redis write');
+    const landed = earlier === 'written' || earlier === 'closed' || earlier === 'unscheduled';
+    if (landed)
+      this.logger.log(`Task ${tokenRef(task.taskToken)} (${binding.name}): an earlier try of its write landed; not written again`);
+    return landed;
   }
 
   private enqueued(binding: BindingConfig, task: TakenTask, jobId: string, attempt: number, acknowledgedAt: number): EnqueueResult {
@@ -198,9 +221,24 @@ export class TaskProducer {
     }
   }
 
+  /**
+   * Before failing a task whose write was never confirmed: a try may have landed without the
+   * producer knowing (its answer lost). Its record is closed first (a tombstone if there is none
+   * yet, so a try landing later finds it closed), keeping the task from two results; a relay that
+   * closed or holds it already sends the task's one result instead (true: no failure is sent).
+   */
+  private async landedAfterAll(jobId: string, task: TakenTask, reason: string): Promise<boolean> {
+    const record = await withTimeout(this.records.cancel(jobId, 'Bridge.EnqueueFailed'), MIN_TRY_MS * 4, 'closing the record').catch(
+      () => undefined,
+    );
+    if (record !== 'closed' && record !== 'relaying') return false;
+    this.logger.warn(`Task ${tokenRef(task.taskToken)}: its write was not confirmed (${reason}) but had landed; its result is relayed`);
+    return true;
+  }
+
   private async failUnenqueued(binding: BindingConfig, task: TakenTask, reason: string): Promise<void> {
-    this.metrics.enqueueFailures.inc({ binding: binding.name });
     this.heartbeats.forget(jobIdForToken(task.taskToken));
+    this.metrics.enqueueFailures.inc({ binding: binding.name });
     const cause =
       `The bridge could not write the task to queue "${binding.queue}" within ${this.config.enqueue.retryForMs} ms: ${reason}`.slice(
         0,

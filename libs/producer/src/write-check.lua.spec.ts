@@ -3,6 +3,7 @@
  * closed by TaskRecords itself: the read-back must see a task write where the producer writes it,
  * under the keys TaskKeys and HeartbeatKeys name.
  */
+import { LimitKeys } from '@bridge/common';
 import { HeartbeatKeys } from '@bridge/heartbeat';
 import { jobIdForToken, RELAY_GROUP, TaskRecords, tombstoneMs } from '@bridge/queue';
 import IORedis from 'ioredis';
@@ -52,20 +53,34 @@ describe('the write-check script (real Redis, records written by TaskRecords)', 
   it('answers written for a record a relay is claiming (still open)', async () => {
     const jobId = await write('token-claimed');
     await redis.zadd(schedule, 'NX', Date.now(), jobId);
-    expect((await records.claim(QUEUE, jobId, 'relay-a', 60_000, [])).state).toBe('claimed');
+    expect((await records.claim(QUEUE, jobId, 'relay-a', 60_000, { kind: 'completed', value: '1' }, [])).state).toBe('claimed');
     expect(await check(jobId)).toEqual([jobId, 'written']);
   });
 
   it('answers closed for a record the relay closed and whose schedule entry it removed', async () => {
     const jobId = await write('token-closed');
-    expect((await records.claim(QUEUE, jobId, 'relay-a', 60_000, [])).state).toBe('claimed');
-    expect(await records.close(QUEUE, jobId, 'relay-a', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, [])).toBe(1);
-    expect(await check(jobId)).toEqual([jobId, 'closed']);
+    await redis.zadd(schedule, 'NX', Date.now(), jobId);
+    const unschedule = { schedule, outstanding: new LimitKeys(prefix).outstanding('pay') };
+    expect((await records.claim(QUEUE, jobId, 'relay-a', 60_000, undefined, [])).state).toBe('claimed');
+    expect(await records.close(QUEUE, jobId, 'relay-a', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, [])).toBe(1);
+    expect({ check: await check(jobId), scheduled: await redis.zscore(schedule, jobId) }).toEqual({
+      check: [jobId, 'closed'],
+      scheduled: null,
+    });
   });
 
   it('answers closed for a record cancelled before the write check ran', async () => {
     const jobId = await write('token-cancelled');
     expect(await records.cancel(jobId, 'Bridge.EnqueueFailed')).toBe('cancelled');
     expect(await check(jobId)).toEqual([jobId, 'closed']);
+  });
+
+  it('answers closed for a tombstone the cancel left where no record was, even once a late write of the task lands on it', async () => {
+    const jobId = jobIdForToken('token-failed-first');
+    expect(await records.cancel(jobId, 'Bridge.EnqueueFailed')).toBe('cancelled');
+    const before = await check(jobId);
+    await write('token-failed-first');
+    await redis.zadd(schedule, 'NX', Date.now(), jobId);
+    expect({ before, after: await check(jobId) }).toEqual({ before: [jobId, 'closed'], after: [jobId, 'closed'] });
   });
 });

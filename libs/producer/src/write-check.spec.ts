@@ -115,4 +115,75 @@ describe('WriteCheck (reads back writes acknowledged while the producer connecti
     await expect(late).resolves.toMatchObject({ ok: false, reason: expect.stringMatching(/Timed out after 1000 ms/) });
     expect(connection.disconnect).not.toHaveBeenCalled();
   });
+
+  describe('earlierTry (before a write is tried again: what an earlier try left in Redis)', () => {
+    it.each([
+      ['a quiet connection', () => undefined],
+      ['a connection in trouble', (c: EventEmitter) => c.emit('-node')],
+    ])('reads back on %s too, once, with the task record key, the schedule and the job id', async (_, trouble) => {
+      const { connection, script, check } = fakeConnection();
+      trouble(connection);
+      script.mockResolvedValue([JOB, 'written']);
+      await expect(check.earlierTry(JOB, 1_000)).resolves.toBe('written');
+      expect(script.mock.calls).toEqual([[`{p}:sfn-bridge:task:${JOB}`, '{p}:sfn-bridge:heartbeats', JOB]]);
+    });
+
+    it.each([
+      ['written', 'written'],
+      ['unscheduled', 'unscheduled'],
+      ['missing', 'missing'],
+    ])('answers %s for a read-back of %s, keeping the connection', async (verdict, expected) => {
+      const { connection, script, check } = fakeConnection();
+      script.mockResolvedValue([JOB, verdict]);
+      await expect(check.earlierTry(JOB, 1_000)).resolves.toBe(expected);
+      expect(connection.disconnect).not.toHaveBeenCalled();
+    });
+
+    it('answers a task already closed as landed (never missing or unknown), keeping the connection', async () => {
+      const { connection, script, check } = fakeConnection();
+      script.mockResolvedValue([JOB, 'closed']);
+      const earlier = await check.earlierTry(JOB, 1_000);
+      // Its type names 'closed', but readBack folds a closed read-back into ok, which earlierTry
+      // answers as 'written'; the producer takes both as landed, so either is accepted here.
+      expect({ landed: earlier === 'written' || earlier === 'closed', disconnects: connection.disconnect.mock.calls.length }).toEqual({
+        landed: true,
+        disconnects: 0,
+      });
+    });
+
+    it.each([['OK'], [[1, 42]], [['b'.repeat(64), 'closed']], [null]])(
+      'answers undefined (unknown) for a reply that does not echo the job id (%j), and reconnects the connection',
+      async (reply) => {
+        const { connection, script, check } = fakeConnection();
+        script.mockResolvedValue(reply);
+        await expect(check.earlierTry(JOB, 1_000)).resolves.toBeUndefined();
+        expect(connection.disconnect.mock.calls).toEqual([[true]]);
+      },
+    );
+
+    it('answers undefined (unknown), without reconnecting, when the read-back fails or times out', async () => {
+      const { connection, script, check } = fakeConnection();
+      script.mockRejectedValueOnce(new Error('CLUSTERDOWN The cluster is down'));
+      const failed = await check.earlierTry(JOB, 1_000);
+      script.mockReturnValue(new Promise(() => undefined));
+      let settled = false;
+      const late = check.earlierTry(JOB, 1_000).finally(() => (settled = true));
+      await jest.advanceTimersByTimeAsync(999);
+      const settledEarly = settled;
+      await jest.advanceTimersByTimeAsync(1);
+      expect({
+        failed,
+        settledEarly,
+        late: await late,
+        reads: script.mock.calls.length,
+        disconnects: connection.disconnect.mock.calls.length,
+      }).toEqual({
+        failed: undefined,
+        settledEarly: false,
+        late: undefined,
+        reads: 2,
+        disconnects: 0,
+      });
+    });
+  });
 });

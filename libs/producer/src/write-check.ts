@@ -46,6 +46,25 @@ export class WriteCheck {
   /** A write of `jobId` was acknowledged: trusted as is on a quiet connection, else read back within `timeoutMs`. */
   async confirm(jobId: string, timeoutMs: number): Promise<WriteCheckResult> {
     if (!this.trouble.suspect()) return { ok: true, checked: false };
+    const { verdict: _verdict, ...result } = await this.readBack(jobId, timeoutMs);
+    return result;
+  }
+
+  /**
+   * Before a write is tried again: what an earlier try left in Redis, whatever the connection's
+   * state. `written` / `closed`: it landed (and the job may be done and removed by now, so it must
+   * not be added again); `unscheduled`: it landed but for its schedule entry; `missing`: it did not;
+   * undefined: unknown (unreadable, or a misaligned reply: the connection is reconnected).
+   */
+  async earlierTry(jobId: string, timeoutMs: number): Promise<'written' | 'closed' | 'unscheduled' | 'missing' | undefined> {
+    const result = await this.readBack(jobId, timeoutMs);
+    return result.verdict;
+  }
+
+  private async readBack(
+    jobId: string,
+    timeoutMs: number,
+  ): Promise<WriteCheckResult & { verdict?: 'written' | 'closed' | 'unscheduled' | 'missing' }> {
     let reply: unknown;
     try {
       const script = (this.connection as unknown as Record<string, Script>)[WRITE_CHECK_COMMAND].bind(this.connection);
@@ -57,11 +76,16 @@ export class WriteCheck {
     switch (verdict) {
       case 'written':
       case 'closed':
-        return { ok: true, checked: true };
+        return { ok: true, checked: true, verdict };
       case 'missing':
-        return { ok: false, reason: 'it was acknowledged but its job and record are not in Redis', misaligned: false };
+        return { ok: false, reason: 'it was acknowledged but its job and record are not in Redis', misaligned: false, verdict: 'missing' };
       case 'unscheduled':
-        return { ok: false, reason: 'it was acknowledged but its heartbeat-schedule entry is not in Redis', misaligned: false };
+        return {
+          ok: false,
+          reason: 'it was acknowledged but its heartbeat-schedule entry is not in Redis',
+          misaligned: false,
+          verdict: 'unscheduled',
+        };
       default:
         this.realign();
         return { ok: false, reason: `its read-back got ${describe(reply)}, a reply meant for another command`, misaligned: true };

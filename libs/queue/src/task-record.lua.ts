@@ -10,35 +10,55 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
- * Claim a task's relay. KEYS: record, the task's job hash. ARGV: lease ms, owner, then the job
- * fields to return. Answers `{'missing'}` (no record: not a bridge task, or its tombstone
- * expired), `{'closed', status}`, `{'busy'}` (another owner's lease runs), or `{'claimed', token,
- * binding, queue, receivedAt, trace, attempts, <job fields, nil where absent...>}`: attempts counts this claim, so
- * more than 1 means an earlier claim may have sent. The owner may claim again before its lease ends
- * (its own retry).
+ * Claim a task's relay. KEYS: record, the task's job hash. ARGV: lease ms, owner, how the job ended
+ * as the caller heard it (`completed` / `failed` / `removed`, or '' when it does not know) and its
+ * value (the return value, the failed reason), then the job fields to return.
+ *
+ * The first claim that knows how the job ended keeps it in the record (`end`, `value`), so a later
+ * claim relays that even when the event and the job are gone by then (a replica killed mid-relay
+ * whose stream entry was trimmed before another took it over). A later claim that does not know
+ * (a heartbeat's find) or heard only `removed` gets the kept end back.
+ *
+ * Answers `{'missing'}` (no record: not a bridge task, or its tombstone expired), `{'closed',
+ * status}`, `{'busy'}` (another owner's lease runs), or `{'claimed', token, binding, queue,
+ * receivedAt, trace, attempts, kept end, kept value, <job fields, nil where absent...>}` (the kept
+ * end and value '' unless returned as described): attempts counts this claim, so more than 1 means
+ * an earlier claim may have sent. The owner may claim again before its lease ends (its own retry).
  */
 export const CLAIM_RELAY_SCRIPT = `
-local r = redis.call('HMGET', KEYS[1], 'token', 'closed', 'lease', 'owner')
+local r = redis.call('HMGET', KEYS[1], 'token', 'closed', 'lease', 'owner', 'end')
 if r[2] then return {'closed', r[2]} end
 if not r[1] then return {'missing'} end
 ${NOW}
 if r[3] and tonumber(r[3]) > now and r[4] ~= ARGV[2] then return {'busy'} end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[1]), 'owner', ARGV[2])
+local kept, value = '', ''
+if r[5] then
+  if ARGV[3] == '' or ARGV[3] == 'removed' then
+    kept = r[5]
+    value = redis.call('HGET', KEYS[1], 'value') or ''
+  end
+elseif ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[1], 'end', ARGV[3], 'value', ARGV[4])
+end
 local d = redis.call('HMGET', KEYS[1], 'binding', 'queue', 'receivedAt', 'trace')
-local out = {'claimed', r[1], d[1] or '', d[2] or '', d[3] or '0', d[4] or '', attempts}
-if #ARGV > 2 then
-  local j = redis.call('HMGET', KEYS[2], unpack(ARGV, 3))
-  for i = 1, #ARGV - 2 do out[7 + i] = j[i] end
+local out = {'claimed', r[1], d[1] or '', d[2] or '', d[3] or '0', d[4] or '', attempts, kept, value}
+if #ARGV > 4 then
+  local j = redis.call('HMGET', KEYS[2], unpack(ARGV, 5))
+  for i = 1, #ARGV - 4 do out[9 + i] = j[i] end
 end
 return out
 `;
 
 /**
  * Close a relay its owner claimed: the record keeps `closed` (the status) and `reason`, and
- * expires, without the token; the stream entries named are acknowledged. KEYS: record, event
- * stream. ARGV: owner, status, reason, tombstone ms, consumer group, entry ids... Answers 1 (closed), 0 (already closed), -1 (another
- * replica holds the relay now: its claim counted one more attempt, so it probes before sending).
+ * expires, without the token or the kept end; the task leaves the heartbeat schedule and its
+ * binding's outstanding set; the stream entries named are acknowledged. KEYS: record, event
+ * stream, heartbeat schedule, outstanding set. ARGV: owner, status, reason, tombstone ms, job id,
+ * consumer group, entry ids... Answers 1 (closed), 0 (already closed: only the entries are
+ * acknowledged and the task unscheduled), -1 (another replica holds the relay now: its claim
+ * counted one more attempt, so it probes before sending; nothing is touched, its close does it).
  */
 export const CLOSE_RELAY_SCRIPT = `
 local r = redis.call('HMGET', KEYS[1], 'owner', 'closed')
@@ -49,26 +69,33 @@ elseif r[1] ~= ARGV[1] then
   return -1
 else
   redis.call('HSET', KEYS[1], 'closed', ARGV[2], 'reason', ARGV[3])
-  redis.call('HDEL', KEYS[1], 'token', 'lease', 'trace')
+  redis.call('HDEL', KEYS[1], 'token', 'lease', 'trace', 'end', 'value')
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
-if #ARGV > 5 then redis.call('XACK', KEYS[2], ARGV[5], unpack(ARGV, 6)) end
+redis.call('ZREM', KEYS[3], ARGV[5])
+redis.call('ZREM', KEYS[4], ARGV[5])
+if #ARGV > 6 then redis.call('XACK', KEYS[2], ARGV[6], unpack(ARGV, 7)) end
 return result
 `;
 
 /**
- * Close a task nobody relays, as `cancelled` (its execution is gone, or it was failed with
- * Bridge.EnqueueFailed before a late write landed). KEYS: record. ARGV: reason, tombstone ms.
- * Answers `cancelled`, `closed` (closed already, or no record) or `relaying` (a relay holds a lease:
- * it ends the task itself, and its probe sees the task gone).
+ * Close a task nobody relays, as `cancelled` (its execution is gone, or it is being failed with
+ * Bridge.EnqueueFailed). KEYS: record. ARGV: reason, tombstone ms. A missing record is closed too
+ * (a tombstone), so a write of the task that lands later finds it closed. Answers `cancelled`,
+ * `closed` (closed already, by a relay or a cancel) or `relaying` (a relay holds a lease: it ends
+ * the task itself, and its probe sees the task gone).
  */
 export const CANCEL_TASK_SCRIPT = `
 local r = redis.call('HMGET', KEYS[1], 'token', 'closed', 'lease')
-if r[2] or not r[1] then return 'closed' end
+if r[2] then
+  -- A late write may have put the token back into a tombstone: it goes again.
+  redis.call('HDEL', KEYS[1], 'token', 'trace', 'end', 'value')
+  return 'closed'
+end
 ${NOW}
 if r[3] and tonumber(r[3]) > now then return 'relaying' end
 redis.call('HSET', KEYS[1], 'closed', 'cancelled', 'reason', ARGV[1])
-redis.call('HDEL', KEYS[1], 'token', 'lease', 'trace')
+redis.call('HDEL', KEYS[1], 'token', 'lease', 'trace', 'end', 'value')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 'cancelled'
 `;
@@ -93,6 +120,8 @@ local gone = 0
 if redis.call('EXISTS', job) == 0 then
   redis.call('HSETNX', KEYS[1], 'gone', now)
   gone = tonumber(redis.call('HGET', KEYS[1], 'gone'))
+else
+  redis.call('HDEL', KEYS[1], 'gone')
 end
 return {'open', r[1], r[2] or '', r[3] or '', r[4] or '0', r[5] or '', r[6] or '0', finishedOn or '', gone, now}
 `;

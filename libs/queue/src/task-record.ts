@@ -42,6 +42,10 @@ export const TaskField = {
   Reason: 'reason',
   /** Redis time (ms) a heartbeat first found the task's job gone (removed before it was relayed). */
   Gone: 'gone',
+  /** How the job ended, as the first relay claim that knew heard it (`completed`, `failed`, `removed`); kept until the close. */
+  End: 'end',
+  /** With `end`: the return value (JSON) or the failed reason. */
+  Value: 'value',
 } as const;
 
 /**

@@ -3,14 +3,17 @@
  * record is the one owner of a task's relay state, so its claim / close / cancel / read steps are
  * checked where they run, with Redis' own clock (TIME) driving the leases.
  */
+import { LimitKeys } from '@bridge/common';
 import IORedis from 'ioredis';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../../../test/support/redis';
 import { waitFor } from '../../../test/support/wait-for';
 import { RELAY_GROUP, TaskRecord } from './task-record';
-import { ClaimResult, TaskRecords, tombstoneMs } from './task-records';
+import { ClaimResult, JobEndHeard, TaskRecords, tombstoneMs } from './task-records';
 
 const QUEUE = 'pay-q';
 const JOB = 'a'.repeat(64);
+/** Another task in the same schedule and outstanding set: a close must leave it there. */
+const OTHER = 'b'.repeat(64);
 const TOMBSTONE_MS = tombstoneMs(10_000);
 const LONG_LEASE_MS = 60_000;
 
@@ -27,10 +30,13 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
   const redis = new IORedis(REDIS_URL);
   let prefix: string;
   let records: TaskRecords;
+  /** The heartbeat schedule and the binding's outstanding set, as HeartbeatSchedule.unscheduleKeys names them. */
+  let unschedule: { schedule: string; outstanding: string };
 
   beforeEach(() => {
     prefix = uniquePrefix('records');
     records = new TaskRecords(redis, prefix, TOMBSTONE_MS);
+    unschedule = { schedule: `${prefix}:sfn-bridge:heartbeats`, outstanding: new LimitKeys(prefix).outstanding('pay') };
   });
   afterEach(() => cleanupPrefix(prefix));
   afterAll(() => redis.quit());
@@ -51,11 +57,30 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
   }
   const pendingCount = async () => Number(((await redis.xpending(records.keys.events(QUEUE), RELAY_GROUP)) as unknown[])[0]);
 
+  /** JOB and OTHER in the heartbeat schedule and the outstanding set, as the producer leaves a task. */
+  async function scheduleBoth(): Promise<void> {
+    for (const key of [unschedule.schedule, unschedule.outstanding]) await redis.zadd(key, Date.now(), JOB, Date.now(), OTHER);
+  }
+  /** Which of JOB and OTHER the schedule and the outstanding set hold. */
+  const scheduled = async () => ({
+    schedule: (await redis.zrange(unschedule.schedule, 0, -1)).map((id) => id.slice(0, 1)),
+    outstanding: (await redis.zrange(unschedule.outstanding, 0, -1)).map((id) => id.slice(0, 1)),
+  });
+  /** Claims JOB for `owner` until the claim is no longer busy (another owner's short lease lapsing). */
+  const claimOnceFree = (owner: string, heard?: JobEndHeard) =>
+    waitFor(
+      async () => {
+        const result = await records.claim(QUEUE, JOB, owner, LONG_LEASE_MS, heard, []);
+        return result.state === 'busy' ? undefined : result;
+      },
+      { timeoutMs: 5_000, intervalMs: 10, message: 'the 50 ms lease to lapse' },
+    );
+
   describe('claim', () => {
     it('claims a written record: the task, attempts 1 and the job fields asked for, undefined where the job lacks one', async () => {
       await records.write(JOB, record());
       await redis.hset(records.keys.job(QUEUE, JOB), 'finishedOn', '1700000000500', 'failedReason', 'boom');
-      const result = await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, ['finishedOn', 'returnvalue', 'failedReason']);
+      const result = await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, ['finishedOn', 'returnvalue', 'failedReason']);
       expect(result).toEqual({
         state: 'claimed',
         task: { ...record(), attempts: 1, job: ['1700000000500', undefined, 'boom'] },
@@ -65,34 +90,34 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
 
     it('answers undefined for every job field when the job hash is gone, and no trace when the record has none', async () => {
       await records.write(JOB, record({ trace: undefined }));
-      const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, ['finishedOn', 'returnvalue']));
+      const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, ['finishedOn', 'returnvalue']));
       expect(task).toEqual({ ...record({ trace: undefined }), attempts: 1, job: [undefined, undefined] });
       expect('trace' in task).toBe(false);
     });
 
     it('answers busy to another owner while the lease runs, and changes nothing', async () => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       const before = await hash();
-      expect(await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, [])).toEqual({ state: 'busy' });
+      expect(await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, undefined, [])).toEqual({ state: 'busy' });
       expect(await hash()).toEqual(before);
     });
 
     it('lets the owner claim again while its lease runs (its own retry), counting attempt 2', async () => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
-      const again = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+      const again = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       expect({ attempts: again.attempts, owner: (await hash()).owner }).toEqual({ attempts: 2, owner: 'relay-a' });
     });
 
     it('lets another owner claim once the lease lapsed, counting every claim in attempts', async () => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', 50, []));
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', 50, undefined, []));
       let busy = 0;
       const taken = await waitFor(
         async () => {
-          const result = await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, []);
+          const result = await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, undefined, []);
           if (result.state === 'busy') busy++;
           return result.state === 'busy' ? undefined : result;
         },
@@ -106,45 +131,137 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers missing when there is no record', async () => {
-      expect(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, ['finishedOn'])).toEqual({ state: 'missing' });
+      expect(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, ['finishedOn'])).toEqual({ state: 'missing' });
       expect(await redis.exists(records.keys.record(JOB))).toBe(0);
     });
 
     it('answers closed, with the status, for a closed record', async () => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
-      await records.close(QUEUE, JOB, 'relay-a', { status: 'expired', reason: 'TaskTimedOut' }, RELAY_GROUP, []);
-      expect(await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, [])).toEqual({ state: 'closed', status: 'expired' });
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+      await records.close(QUEUE, JOB, 'relay-a', { status: 'expired', reason: 'TaskTimedOut' }, unschedule, RELAY_GROUP, []);
+      expect(await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, undefined, [])).toEqual({ state: 'closed', status: 'expired' });
+    });
+
+    describe('how the job ended (heard by the claim, kept in the record)', () => {
+      it('keeps what the first claim that heard it passes (end, value), returning nothing kept to that claim', async () => {
+        await records.write(JOB, record());
+        const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '{"ok":true}' }, []));
+        const fields = await hash();
+        expect({ kept: 'kept' in task, end: fields.end, value: fields.value }).toEqual({
+          kept: false,
+          end: 'completed',
+          value: '{"ok":true}',
+        });
+      });
+
+      it('keeps nothing for a claim that does not know how the job ended', async () => {
+        await records.write(JOB, record());
+        const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+        const fields = await hash();
+        expect({ kept: 'kept' in task, fields: ['end', 'value'].filter((f) => f in fields) }).toEqual({ kept: false, fields: [] });
+      });
+
+      it.each([
+        ['does not know how the job ended (a heartbeat find)', undefined],
+        ['heard only removed (the job removed after it ended)', { kind: 'removed', value: '' } as const],
+      ])(
+        'gives the kept end back to a later claim, by another replica once the lease lapsed, that %s',
+        async (_, heard: JobEndHeard | undefined) => {
+          await records.write(JOB, record());
+          claimed(await records.claim(QUEUE, JOB, 'relay-a', 50, { kind: 'failed', value: 'boom' }, []));
+          const task = claimed(await claimOnceFree('relay-b', heard));
+          const fields = await hash();
+          expect({ kept: task.kept, attempts: task.attempts, end: fields.end, value: fields.value }).toEqual({
+            kept: { kind: 'failed', value: 'boom' },
+            attempts: 2,
+            end: 'failed',
+            value: 'boom',
+          });
+        },
+      );
+
+      it.each([
+        ['completed', { kind: 'completed', value: '"again"' } as const],
+        ['failed', { kind: 'failed', value: 'later' } as const],
+      ])('gives no kept end to a later claim that heard %s itself, and keeps the first end as it was', async (_, heard) => {
+        await records.write(JOB, record());
+        claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '"first"' }, []));
+        const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, heard, []));
+        const fields = await hash();
+        expect({ kept: 'kept' in task, attempts: task.attempts, end: fields.end, value: fields.value }).toEqual({
+          kept: false,
+          attempts: 2,
+          end: 'completed',
+          value: '"first"',
+        });
+      });
+
+      it('keeps a removed end too: a later claim that does not know gets it back with an empty value', async () => {
+        await records.write(JOB, record());
+        claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'removed', value: '' }, []));
+        const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+        expect(task.kept).toEqual({ kind: 'removed', value: '' });
+      });
+
+      it('does not keep the end a busy claim heard (the lease holder keeps what it heard, or nothing)', async () => {
+        await records.write(JOB, record());
+        claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+        expect(await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, { kind: 'completed', value: '1' }, [])).toEqual({ state: 'busy' });
+        const fields = await hash();
+        expect(['end', 'value'].filter((f) => f in fields)).toEqual([]);
+      });
     });
   });
 
   describe('close', () => {
-    it('by a non-owner answers -1 and changes nothing, acknowledging nothing', async () => {
+    it('by a non-owner answers -1 and changes nothing: record, schedule and outstanding set as they were, nothing acknowledged', async () => {
       await records.write(JOB, record());
+      await scheduleBoth();
       const entry = await pendingEntry();
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '1' }, []));
       const before = await hash();
-      const result = await records.close(QUEUE, JOB, 'relay-b', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, [entry]);
-      expect({ result, pending: await pendingCount() }).toEqual({ result: -1, pending: 1 });
+      const result = await records.close(QUEUE, JOB, 'relay-b', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, [
+        entry,
+      ]);
+      expect({ result, pending: await pendingCount(), ...(await scheduled()) }).toEqual({
+        result: -1,
+        pending: 1,
+        schedule: ['a', 'b'],
+        outstanding: ['a', 'b'],
+      });
       expect(await hash()).toEqual(before);
     });
 
-    it('by the owner answers 1: keeps closed and reason, drops token, lease and trace, expires, and acknowledges the entries', async () => {
+    it('by the owner answers 1: keeps closed and reason, drops token, lease, trace and the kept end, expires, unschedules and acknowledges', async () => {
       await records.write(JOB, record());
+      await scheduleBoth();
       const entry = await pendingEntry();
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
-      expect(await pendingCount()).toBe(1);
-      const result = await records.close(QUEUE, JOB, 'relay-a', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, [entry]);
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '{"ok":true}' }, []));
+      expect({ pending: await pendingCount(), end: (await hash()).end }).toEqual({ pending: 1, end: 'completed' });
+      const result = await records.close(QUEUE, JOB, 'relay-a', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, [
+        entry,
+      ]);
       const fields = await hash();
       const ttl = await redis.pttl(records.keys.record(JOB));
       expect({
         result,
         closed: fields.closed,
         reason: fields.reason,
-        gone: ['token', 'lease', 'trace'].filter((f) => f in fields),
+        gone: ['token', 'lease', 'trace', 'end', 'value'].filter((f) => f in fields),
         kept: { binding: fields.binding, queue: fields.queue },
         pending: await pendingCount(),
-      }).toEqual({ result: 1, closed: 'relayed', reason: 'success', gone: [], kept: { binding: 'pay', queue: QUEUE }, pending: 0 });
+        // Only this task leaves the schedule and its binding's outstanding set.
+        ...(await scheduled()),
+      }).toEqual({
+        result: 1,
+        closed: 'relayed',
+        reason: 'success',
+        gone: [],
+        kept: { binding: 'pay', queue: QUEUE },
+        pending: 0,
+        schedule: ['b'],
+        outstanding: ['b'],
+      });
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(TOMBSTONE_MS);
     });
@@ -157,24 +274,28 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
       ['an abandoned task', 'abandoned', 'ThrottlingException', { status: 'abandoned', reason: 'ThrottlingException' } as const],
     ])('records %s as closed=%s, reason=%s', async (_, closed, reason, result) => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
-      expect(await records.close(QUEUE, JOB, 'relay-a', result, RELAY_GROUP, [])).toBe(1);
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+      expect(await records.close(QUEUE, JOB, 'relay-a', result, unschedule, RELAY_GROUP, [])).toBe(1);
       const fields = await hash();
       expect({ closed: fields.closed, reason: fields.reason, token: fields.token }).toEqual({ closed, reason, token: undefined });
     });
 
-    it('answers 0 when closed again, keeping the first status, and still acknowledges the entries', async () => {
+    it('answers 0 when closed again, keeping the first status, and still unschedules the task and acknowledges the entries', async () => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
-      expect(await records.close(QUEUE, JOB, 'relay-a', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, [])).toBe(1);
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+      expect(await records.close(QUEUE, JOB, 'relay-a', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, [])).toBe(1);
+      // Entries written again after the first close (a replica re-seeding its memory after an outage).
+      await scheduleBoth();
       const entry = await pendingEntry();
-      const again = await records.close(QUEUE, JOB, 'relay-a', { status: 'abandoned', reason: 'late' }, RELAY_GROUP, [entry]);
+      const again = await records.close(QUEUE, JOB, 'relay-a', { status: 'abandoned', reason: 'late' }, unschedule, RELAY_GROUP, [entry]);
       const fields = await hash();
-      expect({ again, closed: fields.closed, reason: fields.reason, pending: await pendingCount() }).toEqual({
+      expect({ again, closed: fields.closed, reason: fields.reason, pending: await pendingCount(), ...(await scheduled()) }).toEqual({
         again: 0,
         closed: 'relayed',
         reason: 'success',
         pending: 0,
+        schedule: ['b'],
+        outstanding: ['b'],
       });
     });
   });
@@ -194,20 +315,20 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
       });
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(TOMBSTONE_MS);
-      expect(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, [])).toEqual({ state: 'closed', status: 'cancelled' });
+      expect(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, [])).toEqual({ state: 'closed', status: 'cancelled' });
     });
 
     it('answers relaying, changing nothing, while a relay holds the lease', async () => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       const before = await hash();
       expect(await records.cancel(JOB, 'the reason')).toBe('relaying');
       expect(await hash()).toEqual(before);
     });
 
-    it('cancels once the lease of a relay that stopped has lapsed', async () => {
+    it('cancels once the lease of a relay that stopped has lapsed, dropping the end that relay kept', async () => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', 50, []));
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', 50, { kind: 'failed', value: 'boom' }, []));
       const result = await waitFor(
         async () => {
           const answer = await records.cancel(JOB, 'the reason');
@@ -215,20 +336,46 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
         },
         { timeoutMs: 5_000, intervalMs: 10, message: 'the 50 ms lease to lapse' },
       );
-      expect({ result, closed: (await hash()).closed }).toEqual({ result: 'cancelled', closed: 'cancelled' });
+      const fields = await hash();
+      expect({ result, closed: fields.closed, gone: ['token', 'lease', 'end', 'value'].filter((f) => f in fields) }).toEqual({
+        result: 'cancelled',
+        closed: 'cancelled',
+        gone: [],
+      });
     });
 
     it('answers closed for a closed record, keeping its status', async () => {
       await records.write(JOB, record());
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
-      await records.close(QUEUE, JOB, 'relay-a', { status: 'relayed', outcome: 'success' }, RELAY_GROUP, []);
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
+      await records.close(QUEUE, JOB, 'relay-a', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, []);
       expect(await records.cancel(JOB, 'the reason')).toBe('closed');
       expect(await hash()).toMatchObject({ closed: 'relayed', reason: 'success' });
     });
 
-    it('answers closed for a missing record, creating none', async () => {
-      expect(await records.cancel(JOB, 'the reason')).toBe('closed');
-      expect(await redis.exists(records.keys.record(JOB))).toBe(0);
+    it('closes a missing record too, answering cancelled: a tombstone (cancelled, the reason, a TTL) that a write landing later finds closed', async () => {
+      expect(await records.cancel(JOB, 'Bridge.EnqueueFailed')).toBe('cancelled');
+      const fields = await hash();
+      const ttl = await redis.pttl(records.keys.record(JOB));
+      expect({ fields, ttlSet: ttl > 0 && ttl <= TOMBSTONE_MS }).toEqual({
+        fields: { closed: 'cancelled', reason: 'Bridge.EnqueueFailed' },
+        ttlSet: true,
+      });
+      // The producer's write of the task lands late: its HSET neither reopens the record nor clears its expiry.
+      await records.write(JOB, record());
+      const late = await redis.pttl(records.keys.record(JOB));
+      expect({
+        claim: await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '1' }, []),
+        read: await records.read(JOB),
+        cancelAgain: await records.cancel(JOB, 'TaskTimedOut'),
+        expires: late > 0 && late <= TOMBSTONE_MS,
+      }).toEqual({
+        claim: { state: 'closed', status: 'cancelled' },
+        read: { state: 'closed', status: 'cancelled', binding: 'pay' },
+        cancelAgain: 'closed',
+        expires: true,
+      });
+      // That cancel (the producer's late-write cancel) takes the token the late write put back out again.
+      expect(await redis.hget(records.keys.record(JOB), 'token')).toBeNull();
     });
   });
 
@@ -275,7 +422,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     it('answers an open, claimed task whose job finished: its lease end and the job finishedOn', async () => {
       await records.write(JOB, record({ trace: undefined }));
       await redis.hset(records.keys.job(QUEUE, JOB), 'finishedOn', '1700000000500', 'name', 'pay');
-      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, []));
+      claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       const state = await records.read(JOB);
       if (state.state !== 'open') throw new Error(`expected an open task, got ${state.state}`);
       expect({ task: state.task, jobFinishedOn: state.jobFinishedOn, jobGoneSince: state.jobGoneSince }).toEqual({
@@ -286,6 +433,20 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
       const leaseLeft = state.leaseUntil - state.redisNow;
       expect(leaseLeft).toBeGreaterThan(LONG_LEASE_MS - 2_000);
       expect(leaseLeft).toBeLessThanOrEqual(LONG_LEASE_MS);
+    });
+
+    it('clears the gone mark when the job of an open task is found again, so jobGoneSince is undefined again', async () => {
+      await records.write(JOB, record());
+      const first = await records.read(JOB);
+      const markedGone = 'gone' in (await hash());
+      await redis.hset(records.keys.job(QUEUE, JOB), 'name', 'pay', 'processedOn', '1700000000100');
+      const second = await records.read(JOB);
+      expect({
+        first: first.state === 'open' && first.jobGoneSince !== undefined,
+        markedGone,
+        second: second.state === 'open' && { jobGoneSince: second.jobGoneSince, hasKey: 'jobGoneSince' in second },
+        markLeft: 'gone' in (await hash()),
+      }).toEqual({ first: true, markedGone: true, second: { jobGoneSince: undefined, hasKey: false }, markLeft: false });
     });
 
     it('answers a job still running (its hash there, no finishedOn) as existing and unfinished', async () => {

@@ -7,9 +7,18 @@ export interface RecordClient {
   hset(key: string, ...fieldsAndValues: (string | number)[]): Promise<number>;
 }
 
+/** How a task's job ended, as a relay heard it (an event) or kept it (the record). */
+export interface JobEndHeard {
+  kind: 'completed' | 'failed' | 'removed';
+  /** The return value (JSON) of a completed job, the failed reason of a failed one; '' for removed. */
+  value: string;
+}
+
 /** A relay claim: the task as the record has it, how many claims it has had, and the job fields asked for. */
 export interface ClaimedTask extends TaskRecord {
   attempts: number;
+  /** How the job ended as an earlier claim heard it, when this claim did not know or heard only `removed`. */
+  kept?: JobEndHeard;
   /** The job's fields asked for, in order (undefined for a field the job lacks, or a job that is gone). */
   job: (string | undefined)[];
 }
@@ -35,7 +44,7 @@ type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 const COMMANDS = {
   sfnBridgeClaimRelay: { lua: CLAIM_RELAY_SCRIPT, numberOfKeys: 2 },
-  sfnBridgeCloseRelay: { lua: CLOSE_RELAY_SCRIPT, numberOfKeys: 2 },
+  sfnBridgeCloseRelay: { lua: CLOSE_RELAY_SCRIPT, numberOfKeys: 4 },
   sfnBridgeCancelTask: { lua: CANCEL_TASK_SCRIPT, numberOfKeys: 1 },
   sfnBridgeReadTask: { lua: READ_TASK_SCRIPT, numberOfKeys: 1 },
 } as const;
@@ -74,21 +83,33 @@ export class TaskRecords {
     return this.redis.hset(this.keys.record(jobId), ...fields);
   }
 
-  /** Claims the relay of `jobId` (on `queue`) for `owner` for `leaseMs`, returning the job's `jobFields` too. */
-  async claim(queue: string, jobId: string, owner: string, leaseMs: number, jobFields: readonly string[]): Promise<ClaimResult> {
+  /**
+   * Claims the relay of `jobId` (on `queue`) for `owner` for `leaseMs`, keeping `heard` (how the job
+   * ended, if the caller knows) in the record for later claims, and returning the job's `jobFields`.
+   */
+  async claim(
+    queue: string,
+    jobId: string,
+    owner: string,
+    leaseMs: number,
+    heard: JobEndHeard | undefined,
+    jobFields: readonly string[],
+  ): Promise<ClaimResult> {
     const reply = (await this.script('sfnBridgeClaimRelay')(
       this.keys.record(jobId),
       this.keys.job(queue, jobId),
       leaseMs,
       owner,
+      heard?.kind ?? '',
+      heard?.value ?? '',
       ...jobFields,
-    )) as (string | number)[];
+    )) as (string | number | null)[];
     const [state] = reply;
     if (state === 'closed') return { state, status: String(reply[1]) };
     if (state === 'busy') return { state };
     if (state !== 'claimed') return { state: 'missing' };
-    const [, taskToken, binding, recordQueue, receivedAt, trace, attempts] = reply.slice(0, 7).map(String);
-    const job = reply.slice(7).map((v) => (v === null ? undefined : String(v)));
+    const [, taskToken, binding, recordQueue, receivedAt, trace, attempts, keptKind, keptValue] = reply.slice(0, 9).map(String);
+    const job = reply.slice(9).map((v) => (v === null ? undefined : String(v)));
     return {
       state,
       task: {
@@ -98,6 +119,7 @@ export class TaskRecords {
         receivedAt: Number(receivedAt),
         ...(trace ? { trace } : {}),
         attempts: Number(attempts),
+        ...(keptKind ? { kept: { kind: keptKind as JobEndHeard['kind'], value: keptValue } } : {}),
         job,
       },
     };
@@ -105,14 +127,17 @@ export class TaskRecords {
 
   /**
    * Closes the relay `owner` claimed as `result` (status; reason: the relayed outcome, `success` or
-   * the error name, or why it ended), acknowledging `entryIds` of `queue`'s event stream in the group
-   * in the same step. 1 closed, 0 closed before, -1 another replica holds it now.
+   * the error name, or why it ended); in the same step the task leaves `unscheduleFrom` (the
+   * heartbeat schedule and its binding's outstanding set) and `entryIds` of `queue`'s event stream
+   * are acknowledged in the group. 1 closed, 0 closed before, -1 another replica holds it now
+   * (nothing touched).
    */
   async close(
     queue: string,
     jobId: string,
     owner: string,
     result: RelayResult,
+    unscheduleFrom: { schedule: string; outstanding: string },
     group: string,
     entryIds: readonly string[],
   ): Promise<number> {
@@ -121,10 +146,13 @@ export class TaskRecords {
       await this.script('sfnBridgeCloseRelay')(
         this.keys.record(jobId),
         this.keys.events(queue),
+        unscheduleFrom.schedule,
+        unscheduleFrom.outstanding,
         owner,
         result.status,
         reason,
         this.tombstoneMs,
+        jobId,
         group,
         ...entryIds,
       ),

@@ -2,7 +2,8 @@
  * What the relay sends for a job end (resolveOutcome) and the arithmetic of one relay attempt
  * (relay-attempt.ts), without Redis: the job's fields are built from a job hash the way the claim
  * script returns them (JOB_FIELDS[kind], in order), so a change of that order that resolveOutcome
- * does not follow fails here.
+ * does not follow fails here. That includes a job end an earlier claim kept in the task record,
+ * resolved from the fields a later `found` or `removed` claim asked for.
  */
 import { SfnErrorKind } from '@bridge/sfn';
 import { JOB_FIELDS, JobEnd, JobEndKind, resolveOutcome } from './job-end';
@@ -139,6 +140,32 @@ describe('resolveOutcome', () => {
       timestamp: 1000,
       processedOn: undefined,
       finishedOn: undefined,
+    });
+  });
+
+  describe('a job end an earlier claim kept, resolved from the fields a later claim asked for', () => {
+    it('reads the fields of a completed or failed end where a found claim returns them (same order, a prefix)', () => {
+      for (const kind of ['completed', 'failed'] as const)
+        expect(JOB_FIELDS.found.slice(0, JOB_FIELDS[kind].length)).toEqual(JOB_FIELDS[kind]);
+      const hash = { ...TIMES, stacktrace: JSON.stringify([NODE_TRACE]), failedReason: 'stored' };
+      expect(resolveOutcome(end('failed', { failedReason: 'kept reason' }), fieldsOf('found', hash))).toEqual({
+        outcome: { kind: 'failure', error: 'RangeError', cause: 'kept reason' },
+        job: { timestamp: 1000, processedOn: 1500, finishedOn: 4000 },
+      });
+    });
+
+    it.each(['found', 'removed'] as const)('sends a kept return value when the %s claim finds the job gone, without timings', (later) => {
+      expect(resolveOutcome(end('completed', { returnvalue: '{"kept":1}' }), fieldsOf(later, {}))).toEqual({
+        outcome: { kind: 'success', output: '{"kept":1}' },
+        job: undefined,
+      });
+    });
+
+    it.each(['found', 'removed'] as const)('sends a kept failure named Error when the %s claim finds the job gone', (later) => {
+      expect(resolveOutcome(end('failed', { failedReason: 'kept reason' }), fieldsOf(later, {}))).toEqual({
+        outcome: { kind: 'failure', error: 'Error', cause: 'kept reason' },
+        job: undefined,
+      });
     });
   });
 

@@ -1,13 +1,17 @@
 /**
  * RelayService against real Redis: task records written and read by TaskRecords' scripts (claims,
- * leases in Redis time, closes that acknowledge stream entries), with Step Functions, metrics and
- * the heartbeat schedule faked. Shows that each job end is sent once, probed first when an earlier
- * claim may have sent, retried after transient errors, and left alone when closed or held elsewhere.
+ * leases in Redis time, the kept job end, closes that unschedule the task and acknowledge stream
+ * entries), the real HeartbeatSchedule's keys, with Step Functions and metrics faked. Shows that
+ * each job end is sent once, probed first when an earlier claim may have sent, retried after
+ * transient errors, left alone when closed or held elsewhere, that at most RELAY_CONCURRENCY relays
+ * run at once (the rest wait, a second end of a job joins its relay), and that a claim that kept
+ * how the job ended lets a later relay send that once the event and the job are gone.
  */
 import { BridgeConfig } from '@bridge/config';
+import { LimitKeys } from '@bridge/common';
 import { HeartbeatSchedule } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
-import { jobIdForToken, RELAY_GROUP, TaskRecords, tombstoneMs } from '@bridge/queue';
+import { JobEndHeard, jobIdForToken, RELAY_GROUP, TaskRecords, tombstoneMs } from '@bridge/queue';
 import { CallbackResult, SfnErrorKind, TaskCallbacks } from '@bridge/sfn';
 import IORedis from 'ioredis';
 import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../../../test/support/redis';
@@ -32,14 +36,20 @@ interface Call {
   at: number;
 }
 
-/** Step Functions: records every call; answers scripted per method (then `otherwise`, OK by default). */
+/**
+ * Step Functions: records every call; answers scripted per method (then `otherwise`, OK by default).
+ * `concurrency()`: calls unanswered now, and the most there ever were at once.
+ */
 function fakeCallbacks() {
   const calls: Call[] = [];
   const scripted: Record<Method, (CallbackResult | Promise<CallbackResult>)[]> = { success: [], failure: [], heartbeat: [] };
   const otherwise: Record<Method, CallbackResult> = { success: OK, failure: OK, heartbeat: OK };
+  let inside = 0;
+  let most = 0;
   const answer = (method: Method, token: string, args: unknown[]) => {
     calls.push({ method, token, args, at: Date.now() });
-    return Promise.resolve(scripted[method].shift() ?? otherwise[method]);
+    most = Math.max(most, ++inside);
+    return Promise.resolve(scripted[method].shift() ?? otherwise[method]).finally(() => inside--);
   };
   const callbacks = {
     success: (token: string, output: string, signal?: AbortSignal) => answer('success', token, [output, signal]),
@@ -48,7 +58,8 @@ function fakeCallbacks() {
   };
   const of = (method: Method) => calls.filter((c) => c.method === method);
   const counts = () => ({ success: of('success').length, failure: of('failure').length, heartbeat: of('heartbeat').length });
-  return { callbacks: callbacks as unknown as TaskCallbacks, calls, scripted, otherwise, of, counts };
+  const concurrency = () => ({ now: inside, most });
+  return { callbacks: callbacks as unknown as TaskCallbacks, calls, scripted, otherwise, of, counts, concurrency };
 }
 
 /** The metrics the relay touches, as lists of label sets. */
@@ -86,15 +97,18 @@ async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
   const config = {
     relay: { concurrency: 4, attempts: 3, backoffMs: 20, ...relay },
     redis: { prefix },
+    bindings: [{ name: BINDING, queue: QUEUE, heartbeatSeconds: 60 }],
     enqueue: { retryForMs: RETRY_FOR_MS },
     log: { payloads: false },
   } as unknown as BridgeConfig;
   const sfn = fakeCallbacks();
   const metrics = fakeMetrics();
-  const removed: [string, string | undefined][] = [];
-  const schedule = {
-    remove: async (jobId: string, binding?: string) => void removed.push([jobId, binding]),
-  } as unknown as HeartbeatSchedule;
+  // The real schedule: the close script removes the task from its keys; closedElsewhere is watched.
+  const schedule = new HeartbeatSchedule(redis, config);
+  const closedElsewhere = jest.spyOn(schedule, 'closedElsewhere');
+  /** Job ids the relay told the schedule it closed (the script unscheduled them). */
+  const unscheduledHere = () => closedElsewhere.mock.calls.map(([jobId]) => jobId);
+  const outstanding = new LimitKeys(prefix).outstanding(BINDING);
   const service = new RelayService(config, redis, sfn.callbacks, metrics.metrics, schedule);
   const records = new TaskRecords(redis, prefix, tombstoneMs(RETRY_FOR_MS));
   open.push(async () => {
@@ -104,14 +118,24 @@ async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
   });
 
   let tasks = 0;
-  /** A task as the producer writes it, and optionally its job hash (`job`: BullMQ's fields). */
+  /**
+   * A task as the producer writes it (record, heartbeat-schedule entry, outstanding-set member),
+   * and optionally its job hash (`job`: BullMQ's fields).
+   */
   const task = async (job?: Record<string, string>) => {
     const token = `token-${prefix}-${++tasks}`;
     const jobId = jobIdForToken(token);
     await records.write(jobId, { taskToken: token, binding: BINDING, queue: QUEUE, receivedAt: Date.now() - 5_000 });
+    await redis.zadd(schedule.keys.schedule, 'NX', Date.now() + 60_000, jobId);
+    await redis.zadd(outstanding, 'NX', Date.now() * 2, jobId);
     if (job) await redis.hset(records.keys.job(QUEUE, jobId), job);
     return { token, jobId };
   };
+  /** Whether the task is still in the heartbeat schedule and in its binding's outstanding set. */
+  const scheduled = async (jobId: string) => ({
+    schedule: (await redis.zscore(schedule.keys.schedule, jobId)) !== null,
+    outstanding: (await redis.zscore(outstanding, jobId)) !== null,
+  });
   const events = records.keys.events(QUEUE);
   /** An event entry of the binding queue read by this replica's consumer and not acknowledged. */
   const pendingEntry = async (jobId: string, event = 'completed'): Promise<string> => {
@@ -123,6 +147,9 @@ async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
     return id;
   };
   const pendingCount = async () => Number(((await redis.xpending(events, RELAY_GROUP)) as [number])[0]);
+  /** Ids of the group's pending entries, sorted. */
+  const pendingIds = async () =>
+    ((await redis.xpending(events, RELAY_GROUP, '-', '+', 1_000)) as [string, string, number, number][]).map(([id]) => id).sort();
   const request = (jobId: string, kind: JobEndKind, extra: Partial<RelayRequest> = {}): RelayRequest => ({
     queue: QUEUE,
     jobId,
@@ -136,19 +163,43 @@ async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
     await waitFor(() => !service.isRunning(req.jobId), { message: `the relay of ${req.jobId.slice(0, 8)} to end` });
   };
   const record = (jobId: string) => redis.hgetall(records.keys.record(jobId));
+  /**
+   * A claim by a replica that died holding the task (SIGKILL: never closed), its lease lapsed
+   * since. `heard`: how the job ended as that replica heard it (the claim keeps it in the record).
+   */
+  const claimedByDeadReplica = async (jobId: string, heard?: JobEndHeard) => {
+    const earlier = await records.claim(QUEUE, jobId, 'dead-replica', 1, heard, []);
+    expect(earlier.state).toBe('claimed');
+    await waitFor(
+      async () => {
+        const state = await records.read(jobId);
+        return state.state === 'open' && state.leaseUntil < state.redisNow;
+      },
+      { message: "the dead replica's 1 ms lease to lapse" },
+    );
+  };
+  /**
+   * Ends this replica's lease on a task now, as if its send had outlived it (RELAY_LEASE_MS is
+   * ~14 s: the lease field is set in the past instead of waiting), so another may claim or cancel it.
+   */
+  const lapseLease = (jobId: string) => redis.hset(records.keys.record(jobId), 'lease', 1);
   return {
     prefix,
     redis,
     config,
     service,
     records,
-    removed,
+    unscheduledHere,
     task,
+    scheduled,
     pendingEntry,
     pendingCount,
+    pendingIds,
     request,
     relayed,
     record,
+    claimedByDeadReplica,
+    lapseLease,
     ...sfn,
     ...metrics,
   };
@@ -157,7 +208,7 @@ async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
 const TIMES = { timestamp: String(Date.now() - 4_000), processedOn: String(Date.now() - 3_000), finishedOn: String(Date.now() - 1_000) };
 
 describe('RelayService (real Redis)', () => {
-  it('sends a first claim at once with the JSON output, no probe, and closes the task as relayed', async () => {
+  it('sends a first claim at once with the JSON output, no probe, and closes the task as relayed and unscheduled', async () => {
     const t = await setup();
     const { token, jobId } = await t.task(TIMES);
     const entry = await t.pendingEntry(jobId);
@@ -178,9 +229,15 @@ describe('RelayService (real Redis)', () => {
     const ttl = await t.redis.pttl(t.records.keys.record(jobId));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(tombstoneMs(RETRY_FOR_MS));
-    expect({ pending: await t.pendingCount(), removed: t.removed, relays: t.relays }).toEqual({
+    expect({
+      pending: await t.pendingCount(),
+      scheduled: await t.scheduled(jobId),
+      unscheduledHere: t.unscheduledHere(),
+      relays: t.relays,
+    }).toEqual({
       pending: 0,
-      removed: [[jobId, BINDING]],
+      scheduled: { schedule: false, outstanding: false },
+      unscheduledHere: [jobId],
       relays: [{ binding: BINDING, outcome: 'success' }],
     });
     expect([...t.observed].sort()).toEqual(['endToEnd', 'processing', 'queueWait', 'relay']);
@@ -213,23 +270,10 @@ describe('RelayService (real Redis)', () => {
   });
 
   describe('a task claimed before (its earlier relay may have sent)', () => {
-    /** A claim by a replica that died holding the task, its lease lapsed since. */
-    async function claimedByDeadReplica(t: Awaited<ReturnType<typeof setup>>, jobId: string) {
-      const earlier = await t.records.claim(QUEUE, jobId, 'dead-replica', 1, []);
-      expect(earlier.state).toBe('claimed');
-      await waitFor(
-        async () => {
-          const state = await t.records.read(jobId);
-          return state.state === 'open' && state.leaseUntil < state.redisNow;
-        },
-        { message: "the dead replica's 1 ms lease to lapse" },
-      );
-    }
-
     it('probes first and, finding the task gone, closes it as recovered without sending', async () => {
       const t = await setup();
       const { token, jobId } = await t.task(TIMES);
-      await claimedByDeadReplica(t, jobId);
+      await t.claimedByDeadReplica(jobId);
       t.scripted.heartbeat.push(gone('TaskTimedOut'));
       const entry = await t.pendingEntry(jobId);
       await t.relayed(t.request(jobId, 'completed', { returnvalue: '{}', entryIds: [entry] }));
@@ -252,7 +296,7 @@ describe('RelayService (real Redis)', () => {
     it('sends after the probe when the task is still open', async () => {
       const t = await setup();
       const { jobId } = await t.task(TIMES);
-      await claimedByDeadReplica(t, jobId);
+      await t.claimedByDeadReplica(jobId);
       await t.relayed(t.request(jobId, 'completed', { returnvalue: '[1,2]' }));
 
       expect(t.calls.map((c) => c.method)).toEqual(['heartbeat', 'success']);
@@ -270,9 +314,15 @@ describe('RelayService (real Redis)', () => {
     expect(t.counts()).toEqual({ success: 1, failure: 0, heartbeat: 0 });
     const closed = await t.record(jobId);
     expect([closed.closed, closed.reason]).toEqual(['expired', 'TaskDoesNotExist']);
-    expect({ pending: await t.pendingCount(), removed: t.removed.length, relays: t.relays }).toEqual({
+    expect({
+      pending: await t.pendingCount(),
+      scheduled: await t.scheduled(jobId),
+      unscheduledHere: t.unscheduledHere(),
+      relays: t.relays,
+    }).toEqual({
       pending: 0,
-      removed: 1,
+      scheduled: { schedule: false, outstanding: false },
+      unscheduledHere: [jobId],
       relays: [{ binding: BINDING, outcome: 'expired' }],
     });
   });
@@ -326,9 +376,16 @@ describe('RelayService (real Redis)', () => {
     expect(t.counts()).toEqual({ success: 3, failure: 0, heartbeat: 2 });
     const closed = await t.record(jobId);
     expect([closed.closed, closed.reason]).toEqual(['abandoned', 'ThrottlingException']);
-    expect({ pending: await t.pendingCount(), removed: t.removed, relays: t.relays, errors: t.relayErrors.length }).toEqual({
+    expect({
+      pending: await t.pendingCount(),
+      scheduled: await t.scheduled(jobId),
+      unscheduledHere: t.unscheduledHere(),
+      relays: t.relays,
+      errors: t.relayErrors.length,
+    }).toEqual({
       pending: 0,
-      removed: [[jobId, BINDING]],
+      scheduled: { schedule: false, outstanding: false },
+      unscheduledHere: [jobId],
       relays: [{ binding: BINDING, outcome: 'abandoned' }],
       errors: 3,
     });
@@ -350,17 +407,26 @@ describe('RelayService (real Redis)', () => {
   it("sends nothing for a task another replica's live lease holds, and leaves its entry pending", async () => {
     const t = await setup();
     const { jobId } = await t.task(TIMES);
-    expect((await t.records.claim(QUEUE, jobId, 'other-replica', RELAY_LEASE_MS, [])).state).toBe('claimed');
+    expect((await t.records.claim(QUEUE, jobId, 'other-replica', RELAY_LEASE_MS, undefined, [])).state).toBe('claimed');
     const entry = await t.pendingEntry(jobId);
     await t.relayed(t.request(jobId, 'completed', { returnvalue: '{}', entryIds: [entry] }));
 
     expect(t.counts()).toEqual({ success: 0, failure: 0, heartbeat: 0 });
     const held = await t.record(jobId);
-    expect({ owner: held.owner, closed: held.closed, attempts: held.attempts, pending: await t.pendingCount() }).toEqual({
+    expect({
+      owner: held.owner,
+      closed: held.closed,
+      attempts: held.attempts,
+      pending: await t.pendingCount(),
+      scheduled: await t.scheduled(jobId),
+      unscheduledHere: t.unscheduledHere(),
+    }).toEqual({
       owner: 'other-replica',
       closed: undefined,
       attempts: '1',
       pending: 1,
+      scheduled: { schedule: true, outstanding: true },
+      unscheduledHere: [],
     });
   });
 
@@ -376,30 +442,83 @@ describe('RelayService (real Redis)', () => {
     await t.relayed(t.request(jobId, 'completed', { returnvalue: '{}', entryIds: entries }));
 
     expect(t.counts()).toEqual({ success: 0, failure: 0, heartbeat: 0 });
-    expect({ pending: await t.pendingCount(), removed: t.removed.length }).toEqual({ pending: 0, removed: 0 });
+    expect({ pending: await t.pendingCount(), unscheduledHere: t.unscheduledHere(), relays: t.relays }).toEqual({
+      pending: 0,
+      unscheduledHere: [],
+      relays: [],
+    });
     if (withRecord) expect((await t.record(jobId)).closed).toBe('cancelled');
   });
 
-  it('refuses the same job a second time while its relay runs, and sends once', async () => {
-    const t = await setup();
-    const { jobId } = await t.task(TIMES);
+  it('merges a second end of a job running or queued here into that relay: one send each, every entry acknowledged by its close', async () => {
+    const t = await setup({ concurrency: 1 });
+    const [a, b] = [await t.task(TIMES), await t.task(TIMES)];
+    const aEntries = [await t.pendingEntry(a.jobId), await t.pendingEntry(a.jobId, 'removed')];
+    const bEntries = [await t.pendingEntry(b.jobId), await t.pendingEntry(b.jobId, 'removed')];
     const answer = deferred<CallbackResult>();
     t.scripted.success.push(answer.promise);
-    const req = t.request(jobId, 'completed', { returnvalue: '{}' });
-    expect(t.service.relay(req)).toBe(true);
-    await waitFor(() => t.of('success').length === 1, { message: `the send to start (saw ${t.of('success').length})` });
-    expect({ again: t.service.relay({ ...req, entryIds: ['1-1'] }), running: t.service.isRunning(jobId) }).toEqual({
-      again: false,
-      running: true,
+    const reqA = t.request(a.jobId, 'completed', { returnvalue: '{"a":1}', entryIds: [aEntries[0]] });
+    const reqB = t.request(b.jobId, 'completed', { returnvalue: '{"b":2}', entryIds: [bEntries[0]] });
+    expect(t.service.relay(reqA)).toBe(true);
+    await waitFor(() => t.of('success').length === 1, { message: `the send of a to start (saw ${t.of('success').length})` });
+    // b waits for the one slot; a second end of each joins the relay there is (a runs, b waits).
+    expect(t.service.relay(reqB)).toBe(true);
+    const again = [
+      t.service.relay(t.request(a.jobId, 'removed', { entryIds: [aEntries[1]] })),
+      t.service.relay(t.request(b.jobId, 'removed', { entryIds: [bEntries[1]] })),
+    ];
+    expect({ again, inFlight: t.service.inFlight, a: reqA.entryIds, b: reqB.entryIds, pending: await t.pendingCount() }).toEqual({
+      again: [true, true],
+      inFlight: 2,
+      a: aEntries,
+      b: bEntries,
+      pending: 4,
     });
     answer.resolve(OK);
-    await waitFor(() => !t.service.isRunning(jobId), { message: 'the relay to end' });
+    await waitFor(() => t.service.inFlight === 0, { message: `both relays to end (saw ${t.service.inFlight} in flight)` });
 
-    expect(t.counts()).toEqual({ success: 1, failure: 0, heartbeat: 0 });
-    expect((await t.record(jobId)).closed).toBe('relayed');
+    expect(t.counts()).toEqual({ success: 2, failure: 0, heartbeat: 0 });
+    expect(t.of('success').map((c) => c.args[0])).toEqual(['{"a":1}', '{"b":2}']);
+    const closed = await Promise.all([a, b].map(async ({ jobId }) => (await t.record(jobId)).closed));
+    expect({ closed, pending: await t.pendingCount() }).toEqual({ closed: ['relayed', 'relayed'], pending: 0 });
     // Once it has ended, the job is accepted again (and found closed).
-    await t.relayed(req);
-    expect(t.counts().success).toBe(1);
+    await t.relayed(reqA);
+    expect(t.counts().success).toBe(2);
+  });
+
+  it('runs at most RELAY_CONCURRENCY relays at once; the rest wait unclaimed and start as slots free', async () => {
+    const t = await setup({ concurrency: 2 });
+    const jobs: { jobId: string }[] = [];
+    for (let i = 0; i < 5; i++) jobs.push(await t.task(TIMES));
+    const answers = jobs.map(() => deferred<CallbackResult>());
+    answers.forEach((a) => t.scripted.success.push(a.promise));
+    const accepted = jobs.map(({ jobId }) => t.service.relay(t.request(jobId, 'completed', { returnvalue: '{}' })));
+    expect({ accepted, inFlight: t.service.inFlight }).toEqual({ accepted: [true, true, true, true, true], inFlight: 5 });
+    await waitFor(() => t.of('success').length === 2, { message: `2 sends to start (saw ${t.of('success').length})` });
+    // The three beyond the limit have not even claimed their tasks.
+    const attempts = async () => Promise.all(jobs.map(async ({ jobId }) => (await t.record(jobId)).attempts ?? '0'));
+    expect({ attempts: await attempts(), isRunning: jobs.map(({ jobId }) => t.service.isRunning(jobId)) }).toEqual({
+      attempts: ['1', '1', '0', '0', '0'],
+      isRunning: [true, true, true, true, true],
+    });
+
+    for (let released = 1; released <= jobs.length; released++) {
+      answers[released - 1].resolve(OK);
+      const started = Math.min(jobs.length, released + 2);
+      await waitFor(() => t.of('success').length === started, {
+        message: `${started} sends after ${released} answered (saw ${t.of('success').length})`,
+      });
+      expect(t.concurrency().now).toBeLessThanOrEqual(2);
+    }
+    await waitFor(() => t.service.inFlight === 0, { message: `no relay in flight (saw ${t.service.inFlight})` });
+
+    expect({ sends: t.of('success').length, most: t.concurrency().most, attempts: await attempts() }).toEqual({
+      sends: 5,
+      most: 2,
+      attempts: ['1', '1', '1', '1', '1'],
+    });
+    const closed = await Promise.all(jobs.map(async ({ jobId }) => (await t.record(jobId)).closed));
+    expect(closed).toEqual(Array(5).fill('relayed'));
   });
 
   it('holds room() while RELAY_CONCURRENCY relays run, and frees it when one ends', async () => {
@@ -419,5 +538,180 @@ describe('RelayService (real Redis)', () => {
     expect({ roomy, inFlight: t.service.inFlight }).toEqual({ roomy: true, inFlight: 1 });
     answers[1].resolve(OK);
     await waitFor(() => t.service.inFlight === 0, { message: `no relay in flight (saw ${t.service.inFlight})` });
+  });
+  it('holds room() while running plus queued relays reach RELAY_CONCURRENCY, not only running ones', async () => {
+    const t = await setup({ concurrency: 2 });
+    const jobs = [await t.task(TIMES), await t.task(TIMES), await t.task(TIMES)];
+    const answers = jobs.map(() => deferred<CallbackResult>());
+    answers.forEach((a) => t.scripted.success.push(a.promise));
+    for (const { jobId } of jobs) expect(t.service.relay(t.request(jobId, 'completed', { returnvalue: '{}' }))).toBe(true);
+    let roomy = false;
+    const room = t.service.room().then(() => (roomy = true));
+    await waitFor(() => t.of('success').length === 2, { message: `2 sends to start (saw ${t.of('success').length})` });
+    expect({ roomy, inFlight: t.service.inFlight }).toEqual({ roomy: false, inFlight: 3 });
+
+    // One ends, the queued one takes its slot: 2 running, none queued, still no room.
+    answers[0].resolve(OK);
+    await waitFor(() => t.of('success').length === 3, { message: `the queued send to start (saw ${t.of('success').length})` });
+    expect({ roomy, inFlight: t.service.inFlight }).toEqual({ roomy: false, inFlight: 2 });
+
+    answers[1].resolve(OK);
+    await within(room, 5_000, 'room() after a second relay ended');
+    expect({ roomy, inFlight: t.service.inFlight }).toEqual({ roomy: true, inFlight: 1 });
+    answers[2].resolve(OK);
+    await waitFor(() => t.service.inFlight === 0, { message: `no relay in flight (saw ${t.service.inFlight})` });
+  });
+
+  it('turns requests down only while shutting down, dropping queued ones with their entries left pending', async () => {
+    const t = await setup({ concurrency: 1 });
+    const [a, b, c] = [await t.task(TIMES), await t.task(TIMES), await t.task(TIMES)];
+    const [aEntry, bEntry, cEntry] = [await t.pendingEntry(a.jobId), await t.pendingEntry(b.jobId), await t.pendingEntry(c.jobId)];
+    const answer = deferred<CallbackResult>();
+    t.scripted.success.push(answer.promise);
+    expect(t.service.relay(t.request(a.jobId, 'completed', { returnvalue: '{}', entryIds: [aEntry] }))).toBe(true);
+    await waitFor(() => t.of('success').length === 1, { message: `the send of a to start (saw ${t.of('success').length})` });
+    expect(t.service.relay(t.request(b.jobId, 'completed', { returnvalue: '{}', entryIds: [bEntry] }))).toBe(true);
+    expect(t.service.isRunning(b.jobId)).toBe(true);
+
+    const stopped = t.service.onModuleDestroy();
+    const turnedDown = [
+      t.service.relay(t.request(c.jobId, 'completed', { returnvalue: '{}', entryIds: [cEntry] })),
+      t.service.relay(t.request(a.jobId, 'removed', { entryIds: ['1-1'] })),
+    ];
+    expect({ turnedDown, a: t.service.isRunning(a.jobId), b: t.service.isRunning(b.jobId), inFlight: t.service.inFlight }).toEqual({
+      turnedDown: [false, false],
+      a: true,
+      b: false,
+      inFlight: 1,
+    });
+    answer.resolve(OK);
+    await within(stopped, 5_000, 'shutdown once the send in flight ended');
+
+    expect(t.counts()).toEqual({ success: 1, failure: 0, heartbeat: 0 });
+    const [ra, rb, rc] = await Promise.all([a, b, c].map(({ jobId }) => t.record(jobId)));
+    expect({ a: ra.closed, b: [rb.closed, rb.attempts], c: [rc.closed, rc.attempts], pending: await t.pendingIds() }).toEqual({
+      a: 'relayed',
+      b: [undefined, undefined],
+      c: [undefined, undefined],
+      pending: [bEntry, cEntry].sort(),
+    });
+  });
+
+  describe('the close', () => {
+    it('leaves the task scheduled, its entry pending and nothing counted when another replica holds the claim by then (-1)', async () => {
+      const t = await setup();
+      const { jobId } = await t.task(TIMES);
+      const entry = await t.pendingEntry(jobId);
+      const answer = deferred<CallbackResult>();
+      t.scripted.success.push(answer.promise);
+      expect(t.service.relay(t.request(jobId, 'completed', { returnvalue: '{}', entryIds: [entry] }))).toBe(true);
+      await waitFor(() => t.of('success').length === 1, { message: `the send to start (saw ${t.of('success').length})` });
+      await t.lapseLease(jobId);
+      expect((await t.records.claim(QUEUE, jobId, 'other-replica', RELAY_LEASE_MS, undefined, [])).state).toBe('claimed');
+      answer.resolve(OK);
+      await waitFor(() => !t.service.isRunning(jobId), { message: 'the relay to end' });
+
+      const held = await t.record(jobId);
+      expect({
+        owner: held.owner,
+        closed: held.closed,
+        attempts: held.attempts,
+        pending: await t.pendingIds(),
+        scheduled: await t.scheduled(jobId),
+        unscheduledHere: t.unscheduledHere(),
+        relays: t.relays,
+        observed: t.observed,
+      }).toEqual({
+        owner: 'other-replica',
+        closed: undefined,
+        attempts: '2',
+        pending: [entry],
+        scheduled: { schedule: true, outstanding: true },
+        unscheduledHere: [],
+        relays: [],
+        observed: [],
+      });
+    });
+
+    it('unschedules the task and acknowledges its entry, counting nothing, when it finds the task closed meanwhile (0)', async () => {
+      const t = await setup();
+      const { jobId } = await t.task(TIMES);
+      const entry = await t.pendingEntry(jobId);
+      const answer = deferred<CallbackResult>();
+      t.scripted.success.push(answer.promise);
+      expect(t.service.relay(t.request(jobId, 'completed', { returnvalue: '{}', entryIds: [entry] }))).toBe(true);
+      await waitFor(() => t.of('success').length === 1, { message: `the send to start (saw ${t.of('success').length})` });
+      // The lease lapsed, so a heartbeat's cancel could close the task (cancel leaves the schedule to its caller).
+      await t.lapseLease(jobId);
+      expect(await t.records.cancel(jobId, 'TaskTimedOut')).toBe('cancelled');
+      answer.resolve(OK);
+      await waitFor(() => !t.service.isRunning(jobId), { message: 'the relay to end' });
+
+      const closed = await t.record(jobId);
+      expect({
+        closed: [closed.closed, closed.reason],
+        pending: await t.pendingCount(),
+        scheduled: await t.scheduled(jobId),
+        unscheduledHere: t.unscheduledHere(),
+        relays: t.relays,
+        observed: t.observed,
+      }).toEqual({
+        closed: ['cancelled', 'TaskTimedOut'],
+        pending: 0,
+        scheduled: { schedule: false, outstanding: false },
+        unscheduledHere: [jobId],
+        relays: [],
+        observed: [],
+      });
+    });
+  });
+
+  describe('the job end a first claim kept (its replica was killed before the close)', () => {
+    it.each([
+      ['found', 'completed', '{"kept":true}', 'success', ['{"kept":true}']],
+      ['removed', 'completed', '{"kept":true}', 'success', ['{"kept":true}']],
+      ['found', 'failed', 'kept reason', 'failure', ['Error', 'kept reason']],
+    ] as const)(
+      'is what a later %s request sends for a %s job, though the job is gone',
+      async (laterKind, heardKind, value, method, args) => {
+        const t = await setup();
+        const { token, jobId } = await t.task(TIMES);
+        await t.claimedByDeadReplica(jobId, { kind: heardKind, value });
+        // The job went after the claim (removeOnComplete, a clean-up): only the record knows its end.
+        await t.redis.del(t.records.keys.job(QUEUE, jobId));
+        await t.relayed(t.request(jobId, laterKind));
+
+        // Claim 2 probes first (the killed claim may have sent), then sends the kept end once.
+        expect(t.calls.map((c) => c.method)).toEqual(['heartbeat', method]);
+        const [sent] = t.of(method);
+        expect([sent.token === token, ...sent.args.slice(0, args.length)]).toEqual([true, ...args]);
+        const closed = await t.record(jobId);
+        expect({ closed: closed.closed, attempts: closed.attempts, end: closed.end, value: closed.value }).toEqual({
+          closed: 'relayed',
+          attempts: '2',
+          end: undefined,
+          value: undefined,
+        });
+        expect(t.relays).toEqual([{ binding: BINDING, outcome: method }]);
+      },
+    );
+
+    it('is kept by the first claim that knows it while its send runs, and dropped by the close', async () => {
+      const t = await setup();
+      const { jobId } = await t.task(TIMES);
+      const answer = deferred<CallbackResult>();
+      t.scripted.success.push(answer.promise);
+      expect(t.service.relay(t.request(jobId, 'completed', { returnvalue: '{"n":7}' }))).toBe(true);
+      await waitFor(() => t.of('success').length === 1, { message: `the send to start (saw ${t.of('success').length})` });
+      const during = await t.record(jobId);
+      answer.resolve(OK);
+      await waitFor(() => !t.service.isRunning(jobId), { message: 'the relay to end' });
+      const after = await t.record(jobId);
+
+      expect({ during: [during.end, during.value], after: [after.closed, after.end, after.value] }).toEqual({
+        during: ['completed', '{"n":7}'],
+        after: ['relayed', undefined, undefined],
+      });
+    });
   });
 });

@@ -2,7 +2,16 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { HeartbeatSchedule } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
-import { ClaimedTask, inOneWrite, REDIS_CONNECTION, RecordClient, RELAY_GROUP, RelayResult, TaskRecords, tombstoneMs } from '@bridge/queue';
+import {
+  ClaimedTask,
+  JobEndHeard,
+  REDIS_CONNECTION,
+  RecordClient,
+  RELAY_GROUP,
+  RelayResult,
+  TaskRecords,
+  tombstoneMs,
+} from '@bridge/queue';
 import { IncidentLog, sleep } from '@bridge/common';
 import { CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { heartbeatEvent, traceRelay, traceSettle } from '@bridge/tracing';
@@ -21,7 +30,8 @@ import {
 
 /** A job end to relay, with the event stream entries that announced it (acknowledged when it closes). */
 export interface RelayRequest extends JobEnd {
-  entryIds: readonly string[];
+  /** Grows when another event of the same job arrives while this relay waits or runs. */
+  entryIds: string[];
   /** ms since epoch the job finished, when known (the event's stream id): relay latency. */
   finishedAt?: number;
 }
@@ -45,9 +55,12 @@ type RelayConnection = RecordClient & object;
  * task, another that took it over) first probes with SendTaskHeartbeat: "task gone" means that send
  * landed (or the task ended), so it closes as `recovered` without sending. A send must finish well
  * inside the lease (SEND_DEADLINE_MS), and one whose answer was lost waits AMBIGUOUS_SETTLE_MS, still
- * inside the lease, before the task can be retried, here or by another replica. The close (record
- * closed, stream entries acknowledged) is one script; the task's heartbeat-schedule entry and
- * outstanding-set member go in the same socket write.
+ * inside the lease, before the task can be retried, here or by another replica. The close is one
+ * script: record closed, heartbeat-schedule entry and outstanding-set member removed, stream
+ * entries acknowledged, all only if this replica still holds the claim. The first claim keeps how
+ * the job ended in the record, so whoever relays after it (a takeover, a heartbeat's find) sends
+ * that, even once the event and the job are gone. At most RELAY_CONCURRENCY relays run at once;
+ * the rest wait in memory, their stream entries pending.
  *
  * Transient AWS errors retry with exponential backoff (RELAY_ATTEMPTS, RELAY_BACKOFF_MS), in
  * memory: a replica that dies meanwhile leaves the task to another once its lease lapses.
@@ -61,7 +74,9 @@ export class RelayService implements OnModuleDestroy {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly records: TaskRecords;
   /** Relays running here (their backoff included), by job id: one per task at a time. */
-  private readonly running = new Map<string, Promise<Settled>>();
+  private readonly running = new Map<string, { request: RelayRequest; done: Promise<Settled> }>();
+  /** Requests waiting for one of the RELAY_CONCURRENCY slots (their entries stay pending meanwhile). */
+  private readonly queued = new Map<string, RelayRequest>();
   private readonly waiting: (() => void)[] = [];
   private stopping = false;
   private readonly stop = new AbortController();
@@ -76,42 +91,61 @@ export class RelayService implements OnModuleDestroy {
     this.records = new TaskRecords(redis, config.redis.prefix, tombstoneMs(config.enqueue.retryForMs));
   }
 
-  /** Relays in flight here (RELAY_CONCURRENCY bounds what the reader hands over). */
+  /** Relays running or waiting for a slot here. */
   get inFlight(): number {
-    return this.running.size;
+    return this.running.size + this.queued.size;
   }
 
-  /** Whether a relay of this job runs here now (its backoff included). */
+  /** Whether a relay of this job runs or waits here now (its backoff included). */
   isRunning(jobId: string): boolean {
-    return this.running.has(jobId);
+    return this.running.has(jobId) || this.queued.has(jobId);
   }
 
-  /** Resolves when fewer than RELAY_CONCURRENCY relays run here. */
+  /** Resolves when fewer than RELAY_CONCURRENCY relays run or wait here (the reader reads on then). */
   room(): Promise<void> {
-    if (this.running.size < this.config.relay.concurrency || this.stopping) return Promise.resolve();
+    if (this.inFlight < this.config.relay.concurrency || this.stopping) return Promise.resolve();
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /**
-   * Relays a job end, unless a relay of the same job already runs here (then false: the caller
-   * acknowledges its entries, the running relay ends the task). Never rejects.
+   * Relays a job end: at once if one of the RELAY_CONCURRENCY slots is free, else when one frees.
+   * Another end of a job relayed here already joins that relay (its entries are acknowledged by
+   * that relay's close). False only while shutting down (the entries stay pending: another replica
+   * takes them over). Never rejects.
    */
   relay(request: RelayRequest): boolean {
-    if (this.running.has(request.jobId) || this.stopping) return false;
-    const run = this.run(request).finally(() => {
-      this.running.delete(request.jobId);
-      this.waiting.shift()?.();
-    });
-    this.running.set(request.jobId, run);
+    if (this.stopping) return false;
+    const same = this.running.get(request.jobId)?.request ?? this.queued.get(request.jobId);
+    if (same) {
+      same.entryIds.push(...request.entryIds);
+      return true;
+    }
+    this.queued.set(request.jobId, request);
+    this.pump();
     return true;
   }
 
-  /** Shutdown: no new relay starts, backoffs end at once (their leases lapse), sends in flight finish. */
+  /** Starts queued relays while slots are free. */
+  private pump(): void {
+    for (const [jobId, request] of this.queued) {
+      if (this.running.size >= this.config.relay.concurrency || this.stopping) break;
+      this.queued.delete(jobId);
+      const done = this.run(request).finally(() => {
+        this.running.delete(jobId);
+        this.pump();
+        if (this.inFlight < this.config.relay.concurrency) this.waiting.shift()?.();
+      });
+      this.running.set(jobId, { request, done });
+    }
+  }
+
+  /** Shutdown: no new relay starts (queued ones stay pending for another replica), backoffs end at once, sends in flight finish. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     this.stop.abort();
+    this.queued.clear();
     for (const wake of this.waiting.splice(0)) wake();
-    await Promise.allSettled(this.running.values());
+    await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 
   /** Tries until the task is closed (here or elsewhere) or the attempts are used up. */
@@ -136,7 +170,14 @@ export class RelayService implements OnModuleDestroy {
   /** One claim and send; undefined when it should be retried. */
   private async attempt(request: RelayRequest, attempt: number): Promise<Settled | undefined> {
     const claimedAt = Date.now();
-    const claim = await this.records.claim(request.queue, request.jobId, this.owner, RELAY_LEASE_MS, JOB_FIELDS[request.kind]);
+    const claim = await this.records.claim(
+      request.queue,
+      request.jobId,
+      this.owner,
+      RELAY_LEASE_MS,
+      heardOf(request),
+      JOB_FIELDS[request.kind],
+    );
     if (claim.state === 'closed') {
       await this.acknowledge(request);
       return { status: 'closed-before' };
@@ -165,7 +206,7 @@ export class RelayService implements OnModuleDestroy {
       }
       if (!probe.ok) return this.failed(request, task, attempt, probe);
     }
-    const resolved = resolveOutcome(request, task.job);
+    const resolved = resolveOutcome(endOf(request, task), task.job);
     let outcome = resolved.outcome;
     // Over before the lease could lapse, with the settle time to spare (relay-attempt.ts).
     const left = claimedAt + SEND_DEADLINE_MS - Date.now();
@@ -182,18 +223,19 @@ export class RelayService implements OnModuleDestroy {
     }
     if (result.ok) {
       this.failures.success();
-      this.observe(request, task, resolved, outcome.kind);
       if (this.config.log.payloads) {
         const payload = outcome.kind === 'success' ? `output ${outcome.output}` : `error ${outcome.error}: ${outcome.cause}`;
         this.logger.debug(`Relayed ${outcome.kind} for task ${tokenRef(taskToken)} (${binding}) with ${payload}`);
       }
-      return this.close(
+      const settled = await this.close(
         request,
         task,
         outcome.kind === 'success'
           ? { status: 'relayed', outcome: 'success' }
           : { status: 'relayed', outcome: 'failure', error: outcome.error },
       );
+      if (settled.status === 'relayed') this.observe(request, task, resolved, outcome.kind);
+      return settled;
     }
     if (result.kind === SfnErrorKind.TaskGone) {
       this.logger.warn(`Task ${tokenRef(taskToken)} (${binding}) ended before its result could be relayed: ${result.name}`);
@@ -225,20 +267,26 @@ export class RelayService implements OnModuleDestroy {
     return undefined;
   }
 
-  /** Closes the task (record, stream entries; schedule and outstanding set in the same write). */
+  /**
+   * Closes the task: record, heartbeat schedule and outstanding set, stream entries, in one script,
+   * only if this replica still holds the claim. Counted once, here (relayed ones by observe).
+   */
   private async close(request: RelayRequest, task: ClaimedTask, result: RelayResult): Promise<Settled> {
-    const [closed] = await Promise.all(
-      inOneWrite(this.redis, () => [
-        this.records.close(request.queue, request.jobId, this.owner, result, RELAY_GROUP, request.entryIds),
-        this.schedule.remove(request.jobId, task.binding),
-      ]),
+    const closed = await this.records.close(
+      request.queue,
+      request.jobId,
+      this.owner,
+      result,
+      this.schedule.unscheduleKeys(task.binding),
+      RELAY_GROUP,
+      request.entryIds,
     );
     if (closed === -1) {
       this.logger.debug(`Task ${tokenRef(task.taskToken)} (${task.binding}): another replica holds its relay now`);
       return { status: 'elsewhere' };
     }
+    this.schedule.closedElsewhere(request.jobId);
     if (closed === 0) return { status: 'closed-before' };
-    // Relayed ones were counted when the send succeeded (observe).
     if (result.status !== 'relayed') this.metrics.relays.inc({ binding: task.binding, outcome: result.status });
     return result;
   }
@@ -273,4 +321,28 @@ export class RelayService implements OnModuleDestroy {
       this.metrics.processingSeconds.observe({ binding }, Math.max(0, job.finishedOn - job.processedOn) / 1000);
     }
   }
+}
+
+/** How the job ended as this request heard it, for the claim to keep; undefined for a heartbeat's find. */
+function heardOf(request: RelayRequest): JobEndHeard | undefined {
+  switch (request.kind) {
+    case 'completed':
+      return { kind: 'completed', value: request.returnvalue ?? '' };
+    case 'failed':
+      return { kind: 'failed', value: request.failedReason ?? '' };
+    case 'removed':
+      return { kind: 'removed', value: '' };
+    default:
+      return undefined;
+  }
+}
+
+/** The job end to resolve: the one an earlier claim kept, if the claim returned it, else the request's. */
+function endOf(request: RelayRequest, task: ClaimedTask): JobEnd {
+  const kept = task.kept;
+  if (!kept) return request;
+  const { queue, jobId } = request;
+  if (kept.kind === 'completed') return { queue, jobId, kind: 'completed', returnvalue: kept.value };
+  if (kept.kind === 'failed') return { queue, jobId, kind: 'failed', failedReason: kept.value };
+  return { queue, jobId, kind: 'removed' };
 }

@@ -27,6 +27,8 @@ type Entry = [id: string, fields: string[] | null];
 type ReadReply = [key: string, entries: Entry[]][] | null;
 
 const TERMINAL: Record<string, JobEndKind | undefined> = { completed: 'completed', failed: 'failed', removed: 'removed' };
+/** States a removed job may have been in whose end was an event of its own. */
+const FINISHED = new Set(['completed', 'failed']);
 
 /**
  * The relay's input and the heartbeat's progress signal: every binding queue's BullMQ event stream,
@@ -147,31 +149,35 @@ export class TaskEventsReader implements OnApplicationBootstrap, OnModuleDestroy
         await sleep(RETRY_MS);
         continue;
       }
-      for (const [key, entries] of reply ?? []) this.handle(key, entries, false);
+      for (const [key, entries] of reply ?? []) this.handle(key, entries);
     }
   }
 
   /**
-   * Hands job ends to the relay and acknowledges the rest. `reclaimed`: entries taken over from a
-   * replica that died; one whose job this replica is relaying already stays pending (its relay
-   * acknowledges it when it closes the task, or another replica takes it over if this one dies).
+   * Hands job ends to the relay and acknowledges the rest. A job end's entry is acknowledged by the
+   * relay's close (or its claim's finding that the task is closed or not the bridge's); one the
+   * relay turns down (it is shutting down) stays pending for another replica. `removed` of a job
+   * that had finished (`prev` completed / failed: Bull Board's remove, a consumer's clean-up) is no
+   * job end: its `completed` / `failed` event is. An entry trimmed while pending (Redis 6.2's
+   * XAUTOCLAIM answers it without fields) is acknowledged: a heartbeat finds its task.
    */
-  private handle(key: string, entries: Entry[], reclaimed: boolean): void {
+  private handle(key: string, entries: Entry[]): void {
     const queue = this.queueOf.get(key);
     if (!queue) return;
     const read: string[] = [];
     for (const [id, fields] of entries) {
-      if (!fields) continue; // trimmed while pending
+      if (!fields) {
+        read.push(id);
+        continue;
+      }
       const event = fields[1];
       const jobId = field(fields, 'jobId');
       const kind = TERMINAL[event];
-      if (kind && jobId) {
+      if (kind && jobId && !(kind === 'removed' && FINISHED.has(field(fields, 'prev') ?? ''))) {
         const request: RelayRequest = { queue, jobId, kind, entryIds: [id], finishedAt: Number(id.slice(0, id.indexOf('-'))) };
         if (kind === 'completed') request.returnvalue = field(fields, 'returnvalue');
         if (kind === 'failed') request.failedReason = field(fields, 'failedReason');
-        // Not taken because a relay of this job runs here already: that relay ends the task, so this
-        // (a second event of the job) is done with; not taken because the relay is stopping: left pending.
-        if (!this.relay.relay(request) && !reclaimed && this.relay.isRunning(jobId)) read.push(id);
+        this.relay.relay(request);
         continue;
       }
       if (event === 'progress' && jobId) this.expedite(jobId);
@@ -198,7 +204,7 @@ export class TaskEventsReader implements OnApplicationBootstrap, OnModuleDestroy
             'COUNT',
             RECLAIM_COUNT,
           )) as [string, Entry[]];
-          if (entries.length > 0) this.handle(key, entries, true);
+          if (entries.length > 0) this.handle(key, entries);
           cursor = next;
           if (cursor === '0-0') break;
         }
