@@ -45,4 +45,5 @@ STOPSIGNAL SIGTERM
 # Only meaningful for the bridge; compose overrides it for the other services.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const r=require('http').get({host:'127.0.0.1',port:Number(process.env.PORT||3000),path:'/health',timeout:4000},s=>process.exit(s.statusCode===200?0:1));r.on('timeout',()=>r.destroy());r.on('error',()=>process.exit(1))"]
-CMD ["node", "dist/apps/bridge/main.js"]
+# The bridge's Node flags: libs/common/src/bridge-node-flags.ts says why.
+CMD ["node", "--max-semi-space-size=8", "dist/apps/bridge/main.js"]

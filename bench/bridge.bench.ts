@@ -17,7 +17,7 @@
  *             BENCH_LATENCY_POLLERS polls parked, after BENCH_LATENCY_WARMUP_SECONDS (5) at the same rate, not measured
  * Other env: BENCH_TASKS (3000), BENCH_CPU_PROF=<dir> (the bridge phase's bridge runs with --cpu-prof;
  * the busy window is written next to it for bench/profile-summary.ts; the idle phase's bridge writes
- * to <dir>/idle with idle-window.json), BENCH_BRIDGE_ENV='{"K":"V"}'.
+ * to <dir>/idle with idle-window.json), BENCH_BRIDGE_ENV='{"K":"V"}', BENCH_BRIDGE_NODE_FLAGS (instead of BRIDGE_NODE_FLAGS; '' for none).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

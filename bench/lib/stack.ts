@@ -4,6 +4,7 @@
  * start executions (undici keep-alive loops: cheap, so the bench process does not steal the CPU
  * it measures).
  */
+import { BRIDGE_NODE_FLAGS } from '@bridge/common';
 import { join } from 'node:path';
 import { procStats, spawnReady, Spawned } from './child-process';
 import { LoopConnection } from './undici-loops';
@@ -123,7 +124,13 @@ export interface BridgeBinding {
   maxPending: number;
 }
 
-/** The built bridge (dist/apps/bridge/main.js, or BENCH_BRIDGE_MAIN) with extra node flags (e.g. --cpu-prof). */
+/** BRIDGE_NODE_FLAGS, or for an A/B run BENCH_BRIDGE_NODE_FLAGS (space-separated; '' for none). */
+function shippedFlags(): readonly string[] {
+  const own = process.env.BENCH_BRIDGE_NODE_FLAGS;
+  return own === undefined ? BRIDGE_NODE_FLAGS : own.split(' ').filter(Boolean);
+}
+
+/** The built bridge (dist/apps/bridge/main.js, or BENCH_BRIDGE_MAIN), run as it ships (BRIDGE_NODE_FLAGS) plus extra node flags (e.g. --cpu-prof). */
 export function startBridge(opts: {
   redisUrl: string;
   prefix: string;
@@ -135,7 +142,7 @@ export function startBridge(opts: {
   const main = process.env.BENCH_BRIDGE_MAIN ?? join(ROOT, 'dist/apps/bridge/main.js');
   return spawnReady(
     'bridge',
-    [...(opts.nodeFlags ?? []), main],
+    [...shippedFlags(), ...(opts.nodeFlags ?? []), main],
     {
       REDIS_URL: opts.redisUrl,
       BULLMQ_PREFIX: opts.prefix,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ACTIVITY_NAME, DEMO_ACTIVITY_ARN, QUEUE } from './scenario';
 import { choosePort, waitForHttp } from './ports';
-import type { ManagedChild } from '@bridge/common';
+import { BRIDGE_NODE_FLAGS, type ManagedChild } from '@bridge/common';
 import { Supervisor } from './supervisor';
 
 /** Emulator poll hold: short, so the bridge drains its parked polls within seconds on shutdown. */
@@ -95,7 +95,7 @@ export async function startBridgeAndWorker(sup: Supervisor, o: LocalStackOptions
       SHUTDOWN_DRAIN_TIMEOUT_MS: String((POLL_SECONDS + 5) * 1000),
       LOG_LEVEL: process.env.LOG_LEVEL || 'info',
     },
-    args: [join(o.root, 'dist/apps/bridge/main.js')],
+    args: [...BRIDGE_NODE_FLAGS, join(o.root, 'dist/apps/bridge/main.js')],
   });
   const boardUrl = `http://localhost:${httpPort.port}/queues`;
   // 401: Bull Board is there, behind the BULL_BOARD_PASSWORD the user set.

@@ -12,3 +12,4 @@ export * from './redis-node-process';
 export * from './redis-cluster-harness';
 export * from './redis-sentinel-harness';
 export * from './limit-keys';
+export * from './bridge-node-flags';
