@@ -1,3 +1,4 @@
+import type { JobEndHeard } from '@bridge/queue';
 import { bridgeFailure, failureOutcome, successOutcome, TaskOutcome } from './outcome';
 
 /**
@@ -91,4 +92,27 @@ function parseStacktrace(raw: string | undefined): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How the job ended as this end heard it, for a claim to keep; undefined for a heartbeat's find. */
+export function heardOf(end: JobEnd): JobEndHeard | undefined {
+  switch (end.kind) {
+    case 'completed':
+      return { kind: 'completed', value: end.returnvalue ?? '' };
+    case 'failed':
+      return { kind: 'failed', value: end.failedReason ?? '' };
+    case 'removed':
+      return { kind: 'removed', value: '' };
+    default:
+      return undefined;
+  }
+}
+
+/** The job end to resolve: the one an earlier claim kept (`kept`, when the claim returned it), else `end`. */
+export function keptOr(end: JobEnd, kept: JobEndHeard | undefined): JobEnd {
+  if (!kept) return end;
+  const { queue, jobId } = end;
+  if (kept.kind === 'completed') return { queue, jobId, kind: 'completed', returnvalue: kept.value };
+  if (kept.kind === 'failed') return { queue, jobId, kind: 'failed', failedReason: kept.value };
+  return { queue, jobId, kind: 'removed' };
 }

@@ -2,22 +2,14 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { BRIDGE_CONFIG, BridgeConfig } from '@bridge/config';
 import { HeartbeatSchedule } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
-import {
-  ClaimedTask,
-  JobEndHeard,
-  REDIS_CONNECTION,
-  RecordClient,
-  RELAY_GROUP,
-  RelayResult,
-  TaskRecords,
-  tombstoneMs,
-} from '@bridge/queue';
+import { ClaimedTask, REDIS_CONNECTION, RecordClient, RELAY_GROUP, RelayResult, TaskRecords, tombstoneMs } from '@bridge/queue';
 import { IncidentLog, sleep } from '@bridge/common';
 import { CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/sfn';
 import { heartbeatEvent, traceRelay, traceSettle } from '@bridge/tracing';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { JOB_FIELDS, JobEnd, ResolvedOutcome, resolveOutcome } from './job-end';
+import { heardOf, JOB_FIELDS, JobEnd, keptOr, ResolvedOutcome, resolveOutcome } from './job-end';
+import { RelaySlots } from './relay-slots';
 import { bridgeFailure, TaskOutcome } from './outcome';
 import {
   AMBIGUOUS_SETTLE_MS,
@@ -73,11 +65,8 @@ export class RelayService implements OnModuleDestroy {
   /** This replica's name in claims and in the consumer group. */
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly records: TaskRecords;
-  /** Relays running here (their backoff included), by job id: one per task at a time. */
-  private readonly running = new Map<string, { request: RelayRequest; done: Promise<Settled> }>();
-  /** Requests waiting for one of the RELAY_CONCURRENCY slots (their entries stay pending meanwhile). */
-  private readonly queued = new Map<string, RelayRequest>();
-  private readonly waiting: (() => void)[] = [];
+  /** Relays running or waiting here, by job id (their backoff included): one per task at a time. */
+  private readonly slots: RelaySlots<RelayRequest>;
   private stopping = false;
   private readonly stop = new AbortController();
 
@@ -89,22 +78,22 @@ export class RelayService implements OnModuleDestroy {
     private readonly schedule: HeartbeatSchedule,
   ) {
     this.records = new TaskRecords(redis, config.redis.prefix, tombstoneMs(config.enqueue.retryForMs));
+    this.slots = new RelaySlots(config.relay.concurrency, (request) => this.run(request));
   }
 
   /** Relays running or waiting for a slot here. */
   get inFlight(): number {
-    return this.running.size + this.queued.size;
+    return this.slots.size;
   }
 
   /** Whether a relay of this job runs or waits here now (its backoff included). */
   isRunning(jobId: string): boolean {
-    return this.running.has(jobId) || this.queued.has(jobId);
+    return this.slots.find(jobId) !== undefined;
   }
 
   /** Resolves when fewer than RELAY_CONCURRENCY relays run or wait here (the reader reads on then). */
   room(): Promise<void> {
-    if (this.inFlight < this.config.relay.concurrency || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return this.slots.room();
   }
 
   /**
@@ -115,37 +104,17 @@ export class RelayService implements OnModuleDestroy {
    */
   relay(request: RelayRequest): boolean {
     if (this.stopping) return false;
-    const same = this.running.get(request.jobId)?.request ?? this.queued.get(request.jobId);
-    if (same) {
-      same.entryIds.push(...request.entryIds);
-      return true;
-    }
-    this.queued.set(request.jobId, request);
-    this.pump();
+    const same = this.slots.find(request.jobId);
+    if (same) same.entryIds.push(...request.entryIds);
+    else this.slots.add(request.jobId, request);
     return true;
-  }
-
-  /** Starts queued relays while slots are free. */
-  private pump(): void {
-    for (const [jobId, request] of this.queued) {
-      if (this.running.size >= this.config.relay.concurrency || this.stopping) break;
-      this.queued.delete(jobId);
-      const done = this.run(request).finally(() => {
-        this.running.delete(jobId);
-        this.pump();
-        if (this.inFlight < this.config.relay.concurrency) this.waiting.shift()?.();
-      });
-      this.running.set(jobId, { request, done });
-    }
   }
 
   /** Shutdown: no new relay starts (queued ones stay pending for another replica), backoffs end at once, sends in flight finish. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     this.stop.abort();
-    this.queued.clear();
-    for (const wake of this.waiting.splice(0)) wake();
-    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    await this.slots.close();
   }
 
   /** Tries until the task is closed (here or elsewhere) or the attempts are used up. */
@@ -206,7 +175,7 @@ export class RelayService implements OnModuleDestroy {
       }
       if (!probe.ok) return this.failed(request, task, attempt, probe);
     }
-    const resolved = resolveOutcome(endOf(request, task), task.job);
+    const resolved = resolveOutcome(keptOr(request, task.kept), task.job);
     let outcome = resolved.outcome;
     // Over before the lease could lapse, with the settle time to spare (relay-attempt.ts).
     const left = claimedAt + SEND_DEADLINE_MS - Date.now();
@@ -321,28 +290,4 @@ export class RelayService implements OnModuleDestroy {
       this.metrics.processingSeconds.observe({ binding }, Math.max(0, job.finishedOn - job.processedOn) / 1000);
     }
   }
-}
-
-/** How the job ended as this request heard it, for the claim to keep; undefined for a heartbeat's find. */
-function heardOf(request: RelayRequest): JobEndHeard | undefined {
-  switch (request.kind) {
-    case 'completed':
-      return { kind: 'completed', value: request.returnvalue ?? '' };
-    case 'failed':
-      return { kind: 'failed', value: request.failedReason ?? '' };
-    case 'removed':
-      return { kind: 'removed', value: '' };
-    default:
-      return undefined;
-  }
-}
-
-/** The job end to resolve: the one an earlier claim kept, if the claim returned it, else the request's. */
-function endOf(request: RelayRequest, task: ClaimedTask): JobEnd {
-  const kept = task.kept;
-  if (!kept) return request;
-  const { queue, jobId } = request;
-  if (kept.kind === 'completed') return { queue, jobId, kind: 'completed', returnvalue: kept.value };
-  if (kept.kind === 'failed') return { queue, jobId, kind: 'failed', failedReason: kept.value };
-  return { queue, jobId, kind: 'removed' };
 }
