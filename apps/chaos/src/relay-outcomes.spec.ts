@@ -19,7 +19,10 @@ describe('relay outcomes in the chaos read-out (real Redis)', () => {
   });
 
   it('counts each task record once by how it closed, open ones as open, and keeps a closed end whose tombstone is gone', async () => {
-    await Promise.all(['a', 'b', 'c', 'd'].map((id) => records.write(id, task(id))));
+    // Each task as the producer leaves it: its job (BullMQ's hash), then its record (written only with the job there).
+    const ids = ['a', 'b', 'c', 'd'];
+    await Promise.all(ids.map((id) => redis.hset(records.keys.job('q', id), 'name', 'x', 'timestamp', Date.now())));
+    expect(await Promise.all(ids.map((id) => records.write(id, task(id))))).toEqual([true, true, true, true]);
     await records.claim('q', 'a', 'r1', 10_000, undefined, []);
     expect(await records.close('q', 'a', 'r1', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, [])).toBe(1);
     await records.claim('q', 'b', 'r1', 10_000, undefined, []);

@@ -33,7 +33,7 @@ describe('stuck-task read-out (real Redis)', () => {
     await queueEvents.waitUntilReady();
     const completed = new Promise<void>((resolve) => queueEvents.on('completed', ({ jobId }) => jobId === 'j1' && resolve()));
     await queue.add('t', {}, { jobId: 'j1' });
-    await records.write('j1', { taskToken: token, binding: 'b', queue: 'work', receivedAt: Date.now() });
+    expect(await records.write('j1', { taskToken: token, binding: 'b', queue: 'work', receivedAt: Date.now() })).toBe(true);
     await redis.zadd(new HeartbeatKeys(prefix).schedule, Date.now() - 5_000, 'j1');
     const worker = new Worker('work', async () => 'done', { connection: workerConnection, prefix });
     try {

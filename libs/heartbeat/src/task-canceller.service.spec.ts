@@ -51,7 +51,8 @@ describe('TaskCanceller (real Redis, real BullMQ)', () => {
       const jobId = jobIdForToken(token);
       const task: TaskRecord = { taskToken: token, binding: 'unit', queue: 'unit', receivedAt: Date.now() };
       await queue.add('task', { n: 1 }, { jobId });
-      await records.write(jobId, task);
+      // The record is written only with its job there (as the producer's write leaves it).
+      expect({ jobId, written: await records.write(jobId, task) }).toEqual({ jobId, written: true });
       await schedule.writeEntry(redis, jobId, Date.now() + 2_000);
       await redis.zadd(outstanding, Date.now(), jobId);
       return { jobId, task };

@@ -1,11 +1,12 @@
 /**
  * TaskProducer as a unit: its Redis is faked (a binding queue with `add`, the producer connection
- * with the record HSET, the schedule ZADD, the write-check and record-cancel scripts) so the order
+ * with the record-write script, the schedule ZADD, the write-check and record-cancel scripts) so the order
  * of the commands of one task write, its retries (each first reading back what an earlier try left)
  * and its failure (after closing the record a try may have left) can be driven in fake time. What
  * those commands do in Redis is covered against a real one (libs/queue task-records.spec.ts,
  * write-check.lua.spec.ts).
  */
+import { Logger } from '@nestjs/common';
 import { BridgeConfig, loadConfig } from '@bridge/config';
 import { HeartbeatSchedule, leadMs } from '@bridge/heartbeat';
 import { BridgeMetrics } from '@bridge/metrics';
@@ -27,10 +28,12 @@ function setup(env: Record<string, string>) {
   const binding = config.bindings[0];
   // The binding queue (PRODUCER_QUEUES): BullMQ's Queue.add.
   const queue = { add: jest.fn() };
-  // The producer's own connection: the record HSET, the schedule ZADD, the scripts, its events.
+  // The producer's own connection: the record write (a script: the record only with its job), the
+  // schedule ZADD, the scripts, its events.
   const connection = Object.assign(new EventEmitter(), {
     zadd: jest.fn(),
-    hset: jest.fn(),
+    /** TaskRecords.write's script (defineCommand'd): 1 written, 0 its job was not there (nothing written). */
+    sfnBridgeWriteRecord: jest.fn().mockResolvedValue(1),
     status: 'ready',
     defineCommand: jest.fn(),
     disconnect: jest.fn(),
@@ -60,8 +63,14 @@ function setup(env: Record<string, string>) {
     metrics,
     producer,
     recordKey: `${config.redis.prefix}:sfn-bridge:task:${JOB}`,
-    /** Commands of the task write issued so far. */
-    issued: () => ({ add: queue.add.mock.calls.length, hset: connection.hset.mock.calls.length, zadd: connection.zadd.mock.calls.length }),
+    /** BullMQ's hash of the task's job, the second key of the record write. */
+    jobKey: `${config.redis.prefix}:${binding.queue}:${JOB}`,
+    /** Commands of the task write issued so far (record: the record-write script). */
+    issued: () => ({
+      add: queue.add.mock.calls.length,
+      record: connection.sfnBridgeWriteRecord.mock.calls.length,
+      zadd: connection.zadd.mock.calls.length,
+    }),
   };
 }
 
@@ -77,18 +86,18 @@ describe('TaskProducer', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('issues the job add, then the record HSET and the schedule ZADD in the same turn, before the write is awaited; then hands the token to the shared schedule', async () => {
+  it('issues the job add, then the record write and the schedule ZADD in the same turn, before the write is awaited; then hands the token to the shared schedule', async () => {
     const { binding, queue, connection, schedule, producer, issued } = setup({});
     let landed!: () => void;
     queue.add.mockReturnValue(new Promise((resolve) => (landed = () => resolve({}))));
-    connection.hset.mockResolvedValue(4);
+    connection.sfnBridgeWriteRecord.mockResolvedValue(1);
     connection.zadd.mockResolvedValue(1);
     const result = producer.enqueue(binding, task());
     // The add is issued at once; the record and the schedule entry at the end of this turn, after it.
-    expect(issued()).toEqual({ add: 1, hset: 0, zadd: 0 });
+    expect(issued()).toEqual({ add: 1, record: 0, zadd: 0 });
     await jest.advanceTimersByTimeAsync(0);
-    expect(issued()).toEqual({ add: 1, hset: 1, zadd: 1 });
-    const order = [queue.add, connection.hset, connection.zadd].map((f) => f.mock.invocationCallOrder[0]);
+    expect(issued()).toEqual({ add: 1, record: 1, zadd: 1 });
+    const order = [queue.add, connection.sfnBridgeWriteRecord, connection.zadd].map((f) => f.mock.invocationCallOrder[0]);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     // Nothing has landed yet: the token is kept alive from memory.
     expect(schedule.memoryCounts()).toEqual({ known: 1, pending: 1 });
@@ -98,17 +107,17 @@ describe('TaskProducer', () => {
   });
 
   it('adds the parsed input as the job data, never the token; the record holds the token, the schedule entry the first beat', async () => {
-    const { binding, queue, connection, schedule, producer, recordKey } = setup({});
+    const { binding, queue, connection, schedule, producer, recordKey, jobKey } = setup({});
     queue.add.mockResolvedValue({});
-    connection.hset.mockResolvedValue(4);
+    connection.sfnBridgeWriteRecord.mockResolvedValue(1);
     connection.zadd.mockResolvedValue(1);
     const receivedAt = Date.now();
     const result = producer.enqueue(binding, { taskToken: TOKEN, input: '{"order":{"id":7}}', receivedAt });
     await expect(after(0, result)).resolves.toEqual({ enqueued: true, jobId: JOB });
     expect(queue.add.mock.calls).toEqual([[binding.jobName, { order: { id: 7 } }, taskJobOptions(binding, JOB)]]);
     expect(JSON.stringify(queue.add.mock.calls).includes(TOKEN)).toBe(false);
-    expect(connection.hset.mock.calls).toEqual([
-      [recordKey, 'token', TOKEN, 'binding', binding.name, 'queue', binding.queue, 'receivedAt', receivedAt],
+    expect(connection.sfnBridgeWriteRecord.mock.calls).toEqual([
+      [recordKey, jobKey, 'token', TOKEN, 'binding', binding.name, 'queue', binding.queue, 'receivedAt', receivedAt],
     ]);
     const intervalMs = binding.heartbeatSeconds * 1000;
     expect(connection.zadd.mock.calls).toEqual([[schedule.keys.schedule, 'NX', receivedAt + intervalMs - leadMs(intervalMs), JOB]]);
@@ -120,7 +129,7 @@ describe('TaskProducer', () => {
     });
     const down = new Error("Stream isn't writeable and enableOfflineQueue options is false");
     connection.zadd.mockRejectedValue(down);
-    connection.hset.mockRejectedValue(down);
+    connection.sfnBridgeWriteRecord.mockRejectedValue(down);
     queue.add.mockRejectedValue(down);
     // What an earlier try left cannot be read either: unknown, so each retry writes again.
     readBack.mockRejectedValue(down);
@@ -151,7 +160,7 @@ describe('TaskProducer', () => {
     const { binding, queue, connection, readBack, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '30000' });
     const down = new Error('Too many Cluster redirections. Last error: Error: Connection is closed.');
     connection.zadd.mockRejectedValue(down);
-    connection.hset.mockRejectedValue(down);
+    connection.sfnBridgeWriteRecord.mockRejectedValue(down);
     queue.add.mockRejectedValue(down);
     readBack.mockRejectedValue(down);
     let settled = false;
@@ -166,7 +175,7 @@ describe('TaskProducer', () => {
   it('bounds a write Redis never answers per try, and never past the retry budget', async () => {
     const { binding, queue, connection, readBack, callbacks, producer } = setup({ ENQUEUE_RETRY_FOR_MS: '12000' });
     connection.zadd.mockReturnValue(new Promise(() => undefined));
-    connection.hset.mockReturnValue(new Promise(() => undefined));
+    connection.sfnBridgeWriteRecord.mockReturnValue(new Promise(() => undefined));
     queue.add.mockReturnValue(new Promise(() => undefined));
     // The read-back of an earlier try is bounded the same way (the record cancel before the failure answers).
     readBack.mockReturnValue(new Promise(() => undefined));
@@ -187,7 +196,7 @@ describe('TaskProducer', () => {
     // The whole write (one socket write) is answered 6 s late, past the 1 s budget.
     const late = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 6_000));
     queue.add.mockImplementation(() => late({}));
-    connection.hset.mockImplementation(() => late(4));
+    connection.sfnBridgeWriteRecord.mockImplementation(() => late(1));
     connection.zadd.mockImplementation(() => late(1));
     // Before the failure no record is there: the cancel leaves a tombstone; the late write then finds it closed.
     cancel.mockResolvedValueOnce('cancelled').mockResolvedValue('closed');
@@ -211,24 +220,66 @@ describe('TaskProducer', () => {
     const { binding, queue, connection, readBack, producer, issued } = setup({});
     connection.status = 'reconnecting';
     connection.zadd.mockResolvedValue(1);
-    connection.hset.mockResolvedValue(4);
+    connection.sfnBridgeWriteRecord.mockResolvedValue(1);
     queue.add.mockResolvedValue({});
     // Once ready: no earlier try landed (none was issued); the write, then acknowledged, is read back.
     readBack.mockResolvedValueOnce([JOB, 'missing']).mockResolvedValue([JOB, 'written']);
     const result = producer.enqueue(binding, task());
     await jest.advanceTimersByTimeAsync(50);
-    expect({ ...issued(), readBacks: readBack.mock.calls.length }).toEqual({ add: 0, hset: 0, zadd: 0, readBacks: 0 });
+    expect({ ...issued(), readBacks: readBack.mock.calls.length }).toEqual({ add: 0, record: 0, zadd: 0, readBacks: 0 });
     connection.status = 'ready';
     await jest.advanceTimersByTimeAsync(10_000);
     await expect(result).resolves.toMatchObject({ enqueued: true });
-    expect({ ...issued(), readBacks: readBack.mock.calls.length }).toEqual({ add: 1, hset: 1, zadd: 1, readBacks: 2 });
+    expect({ ...issued(), readBacks: readBack.mock.calls.length }).toEqual({ add: 1, record: 1, zadd: 1, readBacks: 2 });
+  });
+
+  it('fails a try whose record the script did not write (its job not in Redis: 0), and writes the task again until it lands, enqueuing it once', async () => {
+    const { binding, queue, connection, readBack, callbacks, cancel, schedule, metrics, producer, issued } = setup({});
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    queue.add.mockResolvedValue({});
+    connection.zadd.mockResolvedValue(1);
+    // The first try's add did not land before its record (a Cluster client reordering them): nothing written.
+    connection.sfnBridgeWriteRecord.mockResolvedValueOnce(0).mockResolvedValue(1);
+    // The retry reads what the first try left (no record: missing), writes again, and reads that back (written).
+    readBack.mockResolvedValueOnce([JOB, 'missing']).mockResolvedValue([JOB, 'written']);
+    try {
+      const result = producer.enqueue(binding, task());
+      await jest.advanceTimersByTimeAsync(10_000);
+      await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
+      const total = async (counter: typeof metrics.tasksEnqueued) => (await counter.get()).values.reduce((n, v) => n + v.value, 0);
+      expect({
+        ...issued(),
+        jobIds: queue.add.mock.calls.map((c) => c[2].jobId),
+        readBacks: readBack.mock.calls.length,
+        firstTryFailed: warn.mock.calls.some(([m]) => String(m).includes('its job was not in Redis when its record was written')),
+        failures: callbacks.failure.mock.calls.length,
+        cancels: cancel.mock.calls.length,
+        enqueued: await total(metrics.tasksEnqueued),
+        enqueueFailures: await total(metrics.enqueueFailures),
+        memory: schedule.memoryCounts(),
+      }).toEqual({
+        add: 2,
+        record: 2,
+        zadd: 2,
+        jobIds: [JOB, JOB],
+        readBacks: 2,
+        firstTryFailed: true,
+        failures: 0,
+        cancels: 0,
+        enqueued: 1,
+        enqueueFailures: 0,
+        memory: { known: 1, pending: 0 },
+      });
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   describe('a write acknowledged while the connection was in trouble (issue 10: ioredis can acknowledge a write that never landed)', () => {
     it('is not read back on a quiet connection: the normal path costs nothing more', async () => {
       const { binding, queue, connection, readBack, producer } = setup({});
       connection.zadd.mockResolvedValue(1);
-      connection.hset.mockResolvedValue(4);
+      connection.sfnBridgeWriteRecord.mockResolvedValue(1);
       queue.add.mockResolvedValue({});
       await expect(after(0, producer.enqueue(binding, task()))).resolves.toMatchObject({ enqueued: true });
       expect(readBack).not.toHaveBeenCalled();
@@ -237,7 +288,7 @@ describe('TaskProducer', () => {
     it('after a failed try, reads the acknowledged write back and, found missing, writes it again before it counts', async () => {
       const { binding, queue, connection, readBack, callbacks, schedule, producer, issued } = setup({});
       connection.zadd.mockResolvedValue(1);
-      connection.hset.mockResolvedValue(4);
+      connection.sfnBridgeWriteRecord.mockResolvedValue(1);
       queue.add.mockRejectedValueOnce(new Error('CLUSTERDOWN The cluster is down')).mockResolvedValue({});
       // Per retry: what the earlier try left (missing), then the acknowledged write (missing, then written).
       readBack
@@ -250,7 +301,7 @@ describe('TaskProducer', () => {
       await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
       expect({ ...issued(), readBacks: readBack.mock.calls.length, failures: callbacks.failure.mock.calls.length }).toEqual({
         add: 3,
-        hset: 3,
+        record: 3,
         zadd: 3,
         readBacks: 4,
         failures: 0,
@@ -262,7 +313,7 @@ describe('TaskProducer', () => {
       const { binding, queue, connection, readBack, schedule, producer, recordKey } = setup({});
       connection.emit('-node');
       connection.zadd.mockResolvedValue(1);
-      connection.hset.mockResolvedValue(4);
+      connection.sfnBridgeWriteRecord.mockResolvedValue(1);
       queue.add.mockResolvedValue({});
       readBack.mockResolvedValue([JOB, 'written']);
       await expect(after(0, producer.enqueue(binding, task()))).resolves.toMatchObject({ enqueued: true });
@@ -273,7 +324,7 @@ describe('TaskProducer', () => {
       const { binding, queue, connection, readBack, metrics, producer } = setup({});
       connection.emit('-node');
       connection.zadd.mockResolvedValue(1);
-      connection.hset.mockResolvedValue(4);
+      connection.sfnBridgeWriteRecord.mockResolvedValue(1);
       queue.add.mockResolvedValue({});
       readBack.mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve([JOB, 'written']), 2_000)));
       const result = producer.enqueue(binding, task());
@@ -288,7 +339,7 @@ describe('TaskProducer', () => {
       const { binding, queue, connection, readBack, callbacks, cancel, producer, recordKey } = setup({ ENQUEUE_RETRY_FOR_MS: '2000' });
       connection.emit('node error', new Error('connect ECONNREFUSED'));
       connection.zadd.mockResolvedValue(1);
-      connection.hset.mockResolvedValue(4);
+      connection.sfnBridgeWriteRecord.mockResolvedValue(1);
       queue.add.mockResolvedValue({});
       readBack.mockResolvedValue([JOB, 'missing']);
       const result = producer.enqueue(binding, task());
@@ -313,7 +364,7 @@ describe('TaskProducer', () => {
         name: 'UnexpectedReplyError',
       });
       connection.zadd.mockResolvedValue(1);
-      connection.hset.mockResolvedValue(4);
+      connection.sfnBridgeWriteRecord.mockResolvedValue(1);
       queue.add.mockResolvedValue({});
       // Per retry: what the earlier try left (missing), then the acknowledged write: a reply meant for
       // another command, then (written again) found.
@@ -337,7 +388,7 @@ describe('TaskProducer', () => {
     /** The first try's write lands, but the add's answer never comes: the try times out. */
     function firstAnswerLost(s: ReturnType<typeof setup>) {
       s.queue.add.mockReturnValueOnce(new Promise(() => undefined)).mockResolvedValue({});
-      s.connection.hset.mockResolvedValue(4);
+      s.connection.sfnBridgeWriteRecord.mockResolvedValue(1);
       s.connection.zadd.mockResolvedValue(1);
     }
 
@@ -358,7 +409,7 @@ describe('TaskProducer', () => {
           memory: s.schedule.memoryCounts(),
         }).toEqual({
           add: 1,
-          hset: 1,
+          record: 1,
           zadd: 1,
           readBacks: [[s.recordKey, s.schedule.keys.schedule, JOB]],
           failures: 0,
@@ -380,7 +431,7 @@ describe('TaskProducer', () => {
       const entry = [s.schedule.keys.schedule, 'NX', receivedAt + intervalMs - leadMs(intervalMs), JOB];
       expect({ ...s.issued(), zadds: s.connection.zadd.mock.calls, readBacks: s.readBack.mock.calls.length }).toEqual({
         add: 1,
-        hset: 1,
+        record: 1,
         zadd: 2,
         zadds: [entry, entry],
         readBacks: 1,
@@ -396,7 +447,7 @@ describe('TaskProducer', () => {
       await expect(result).resolves.toEqual({ enqueued: true, jobId: JOB });
       expect({ ...s.issued(), readBacks: s.readBack.mock.calls.length, jobIds: s.queue.add.mock.calls.map((c) => c[2].jobId) }).toEqual({
         add: 2,
-        hset: 2,
+        record: 2,
         zadd: 2,
         readBacks: 2,
         jobIds: [JOB, JOB],
@@ -412,7 +463,7 @@ describe('TaskProducer', () => {
           ENQUEUE_RETRY_FOR_MS: '1000',
         });
         queue.add.mockReturnValue(new Promise(() => undefined));
-        connection.hset.mockResolvedValue(4);
+        connection.sfnBridgeWriteRecord.mockResolvedValue(1);
         connection.zadd.mockResolvedValue(1);
         readBack.mockRejectedValue(new Error('Connection is closed.'));
         cancel.mockResolvedValue(verdict);
@@ -445,7 +496,7 @@ describe('TaskProducer', () => {
       const { binding, queue, connection, callbacks, cancel, producer, recordKey } = setup({ ENQUEUE_RETRY_FOR_MS: '1000' });
       const late = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 6_000));
       queue.add.mockImplementation(() => late({}));
-      connection.hset.mockImplementation(() => late(4));
+      connection.sfnBridgeWriteRecord.mockImplementation(() => late(1));
       connection.zadd.mockImplementation(() => late(1));
       answer(cancel);
       cancel.mockResolvedValue('closed');

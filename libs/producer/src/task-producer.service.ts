@@ -136,7 +136,10 @@ export class TaskProducer {
         const added = this.queues.get(binding.queue)!.add(job.name, job.input, taskJobOptions(binding, jobId));
         const rest = new Promise<{ recorded: Promise<unknown>; written: Promise<unknown> }>((resolve) =>
           holdWritesThisTurn(this.connection, () => {
-            const recorded = this.records.write(jobId, job.record);
+            // The record lands only with its job (a Cluster client may reorder the two): else this try failed.
+            const recorded = this.records.write(jobId, job.record).then((written) => {
+              if (!written) throw new Error('its job was not in Redis when its record was written');
+            });
             const entry = this.heartbeats.writeEntry(this.connection, jobId, firstBeat);
             resolve({ recorded, written: Promise.all([recorded, entry, task.onWrite?.()]) });
           }),

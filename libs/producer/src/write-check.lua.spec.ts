@@ -27,9 +27,13 @@ describe('the write-check script (real Redis, records written by TaskRecords)', 
   afterAll(() => redis.quit());
 
   const check = (jobId: string) => redis.eval(WRITE_CHECK_SCRIPT, 2, records.keys.record(jobId), schedule, jobId);
+  /** The producer's write of a task: its job (BullMQ's hash, as Queue.add leaves it), then its record, which must land. */
   const write = async (token: string) => {
     const jobId = jobIdForToken(token);
-    await records.write(jobId, { taskToken: token, binding: 'pay', queue: QUEUE, receivedAt: Date.now() });
+    await redis.hset(records.keys.job(QUEUE, jobId), 'name', 'pay', 'timestamp', Date.now());
+    expect({ written: await records.write(jobId, { taskToken: token, binding: 'pay', queue: QUEUE, receivedAt: Date.now() }) }).toEqual({
+      written: true,
+    });
     return jobId;
   };
 

@@ -1,6 +1,6 @@
 /**
  * The task-record scripts (task-record.lua.ts) run through TaskRecords against a real Redis: the
- * record is the one owner of a task's relay state, so its claim / close / cancel / read steps are
+ * record is the one owner of a task's relay state, so its write / claim / close / cancel / read steps are
  * checked where they run, with Redis' own clock (TIME) driving the leases.
  */
 import { LimitKeys } from '@bridge/common';
@@ -42,6 +42,15 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
   afterAll(() => redis.quit());
 
   const hash = () => redis.hgetall(records.keys.record(JOB));
+  /** BullMQ's hash of JOB on QUEUE, as Queue.add leaves it: the record's write lands only with it there. */
+  const addJob = () => redis.hset(records.keys.job(QUEUE, JOB), 'name', 'pay', 'timestamp', Date.now());
+  /** The producer's write of an existing task: its job, then its record (which must land). */
+  async function writeTask(task: TaskRecord = record()): Promise<void> {
+    await addJob();
+    expect({ written: await records.write(JOB, task) }).toEqual({ written: true });
+  }
+  /** Removes JOB's job hash (the job done and removed, or never there), leaving its record. */
+  const removeJob = async () => expect(await redis.del(records.keys.job(QUEUE, JOB))).toBe(1);
   const claimed = (result: ClaimResult) => {
     if (result.state !== 'claimed') throw new Error(`expected a claim, got ${JSON.stringify(result)}`);
     return result.task;
@@ -76,9 +85,40 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
       { timeoutMs: 5_000, intervalMs: 10, message: 'the 50 ms lease to lapse' },
     );
 
+  describe('write', () => {
+    it("answers false and writes nothing (no record, no job hash) when the task's job is not in Redis", async () => {
+      const written = await records.write(JOB, record());
+      expect({
+        written,
+        record: await redis.exists(records.keys.record(JOB)),
+        job: await redis.exists(records.keys.job(QUEUE, JOB)),
+      }).toEqual({ written: false, record: 0, job: 0 });
+    });
+
+    it("answers false and writes nothing when the only job of that id is on another queue (the record's queue names the job)", async () => {
+      await redis.hset(records.keys.job('other-q', JOB), 'name', 'pay', 'timestamp', Date.now());
+      const written = await records.write(JOB, record());
+      expect({ written, record: await redis.exists(records.keys.record(JOB)) }).toEqual({ written: false, record: 0 });
+    });
+
+    it.each([
+      ['with a trace', record(), { trace: record().trace }],
+      ['without a trace (no trace field)', record({ trace: undefined }), {}],
+    ])("answers true and writes the task's fields %s when its job is there, leaving the job as it was", async (_, task, trace) => {
+      await addJob();
+      const job = await redis.hgetall(records.keys.job(QUEUE, JOB));
+      const written = await records.write(JOB, task);
+      expect({ written, fields: await hash(), job: await redis.hgetall(records.keys.job(QUEUE, JOB)) }).toEqual({
+        written: true,
+        fields: { token: 'token-of-the-task', binding: 'pay', queue: QUEUE, receivedAt: '1700000000000', ...trace },
+        job,
+      });
+    });
+  });
+
   describe('claim', () => {
     it('claims a written record: the task, attempts 1 and the job fields asked for, undefined where the job lacks one', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       await redis.hset(records.keys.job(QUEUE, JOB), 'finishedOn', '1700000000500', 'failedReason', 'boom');
       const result = await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, ['finishedOn', 'returnvalue', 'failedReason']);
       expect(result).toEqual({
@@ -89,14 +129,15 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers undefined for every job field when the job hash is gone, and no trace when the record has none', async () => {
-      await records.write(JOB, record({ trace: undefined }));
+      await writeTask(record({ trace: undefined }));
+      await removeJob();
       const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, ['finishedOn', 'returnvalue']));
       expect(task).toEqual({ ...record({ trace: undefined }), attempts: 1, job: [undefined, undefined] });
       expect('trace' in task).toBe(false);
     });
 
     it('answers busy to another owner while the lease runs, and changes nothing', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       const before = await hash();
       expect(await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, undefined, [])).toEqual({ state: 'busy' });
@@ -104,14 +145,14 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('lets the owner claim again while its lease runs (its own retry), counting attempt 2', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       const again = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       expect({ attempts: again.attempts, owner: (await hash()).owner }).toEqual({ attempts: 2, owner: 'relay-a' });
     });
 
     it('lets another owner claim once the lease lapsed, counting every claim in attempts', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       claimed(await records.claim(QUEUE, JOB, 'relay-a', 50, undefined, []));
       let busy = 0;
@@ -136,7 +177,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers closed, with the status, for a closed record', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       await records.close(QUEUE, JOB, 'relay-a', { status: 'expired', reason: 'TaskTimedOut' }, unschedule, RELAY_GROUP, []);
       expect(await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, undefined, [])).toEqual({ state: 'closed', status: 'expired' });
@@ -144,7 +185,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
 
     describe('how the job ended (heard by the claim, kept in the record)', () => {
       it('keeps what the first claim that heard it passes (end, value), returning nothing kept to that claim', async () => {
-        await records.write(JOB, record());
+        await writeTask(record());
         const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '{"ok":true}' }, []));
         const fields = await hash();
         expect({ kept: 'kept' in task, end: fields.end, value: fields.value }).toEqual({
@@ -155,7 +196,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
       });
 
       it('keeps nothing for a claim that does not know how the job ended', async () => {
-        await records.write(JOB, record());
+        await writeTask(record());
         const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
         const fields = await hash();
         expect({ kept: 'kept' in task, fields: ['end', 'value'].filter((f) => f in fields) }).toEqual({ kept: false, fields: [] });
@@ -167,7 +208,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
       ])(
         'gives the kept end back to a later claim, by another replica once the lease lapsed, that %s',
         async (_, heard: JobEndHeard | undefined) => {
-          await records.write(JOB, record());
+          await writeTask(record());
           claimed(await records.claim(QUEUE, JOB, 'relay-a', 50, { kind: 'failed', value: 'boom' }, []));
           const task = claimed(await claimOnceFree('relay-b', heard));
           const fields = await hash();
@@ -184,7 +225,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
         ['completed', { kind: 'completed', value: '"again"' } as const],
         ['failed', { kind: 'failed', value: 'later' } as const],
       ])('gives no kept end to a later claim that heard %s itself, and keeps the first end as it was', async (_, heard) => {
-        await records.write(JOB, record());
+        await writeTask(record());
         claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '"first"' }, []));
         const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, heard, []));
         const fields = await hash();
@@ -197,14 +238,14 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
       });
 
       it('keeps a removed end too: a later claim that does not know gets it back with an empty value', async () => {
-        await records.write(JOB, record());
+        await writeTask(record());
         claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'removed', value: '' }, []));
         const task = claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
         expect(task.kept).toEqual({ kind: 'removed', value: '' });
       });
 
       it('does not keep the end a busy claim heard (the lease holder keeps what it heard, or nothing)', async () => {
-        await records.write(JOB, record());
+        await writeTask(record());
         claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
         expect(await records.claim(QUEUE, JOB, 'relay-b', LONG_LEASE_MS, { kind: 'completed', value: '1' }, [])).toEqual({ state: 'busy' });
         const fields = await hash();
@@ -215,7 +256,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
 
   describe('close', () => {
     it('by a non-owner answers -1 and changes nothing: record, schedule and outstanding set as they were, nothing acknowledged', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       await scheduleBoth();
       const entry = await pendingEntry();
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '1' }, []));
@@ -233,7 +274,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('by the owner answers 1: keeps closed and reason, drops token, lease, trace and the kept end, expires, unschedules and acknowledges', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       await scheduleBoth();
       const entry = await pendingEntry();
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '{"ok":true}' }, []));
@@ -273,7 +314,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
       ['a recovered task', 'recovered', 'TaskDoesNotExist', { status: 'recovered', reason: 'TaskDoesNotExist' } as const],
       ['an abandoned task', 'abandoned', 'ThrottlingException', { status: 'abandoned', reason: 'ThrottlingException' } as const],
     ])('records %s as closed=%s, reason=%s', async (_, closed, reason, result) => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       expect(await records.close(QUEUE, JOB, 'relay-a', result, unschedule, RELAY_GROUP, [])).toBe(1);
       const fields = await hash();
@@ -281,7 +322,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers 0 when closed again, keeping the first status, and still unschedules the task and acknowledges the entries', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       expect(await records.close(QUEUE, JOB, 'relay-a', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, [])).toBe(1);
       // Entries written again after the first close (a replica re-seeding its memory after an outage).
@@ -302,7 +343,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
 
   describe('cancel', () => {
     it('closes an unleased task as cancelled with the reason, without its token, as a tombstone', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       const result = await records.cancel(JOB, 'the reason');
       const fields = await hash();
       const ttl = await redis.pttl(records.keys.record(JOB));
@@ -319,7 +360,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers relaying, changing nothing, while a relay holds the lease', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       const before = await hash();
       expect(await records.cancel(JOB, 'the reason')).toBe('relaying');
@@ -327,7 +368,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('cancels once the lease of a relay that stopped has lapsed, dropping the end that relay kept', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', 50, { kind: 'failed', value: 'boom' }, []));
       const result = await waitFor(
         async () => {
@@ -345,7 +386,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers closed for a closed record, keeping its status', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       await records.close(QUEUE, JOB, 'relay-a', { status: 'relayed', outcome: 'success' }, unschedule, RELAY_GROUP, []);
       expect(await records.cancel(JOB, 'the reason')).toBe('closed');
@@ -360,8 +401,8 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
         fields: { closed: 'cancelled', reason: 'Bridge.EnqueueFailed' },
         ttlSet: true,
       });
-      // The producer's write of the task lands late: its HSET neither reopens the record nor clears its expiry.
-      await records.write(JOB, record());
+      // The producer's write of the task lands late (its job with it): it neither reopens the record nor clears its expiry.
+      await writeTask(record());
       const late = await redis.pttl(records.keys.record(JOB));
       expect({
         claim: await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, { kind: 'completed', value: '1' }, []),
@@ -385,13 +426,14 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers closed with the status and the binding', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       await records.cancel(JOB, 'the reason');
       expect(await records.read(JOB)).toEqual({ state: 'closed', status: 'cancelled', binding: 'pay' });
     });
 
     it('answers an open task whose job is not there: no lease, no finishedOn, gone since this read, Redis time', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
+      await removeJob();
       const state = await records.read(JOB);
       expect(state).toEqual({
         state: 'open',
@@ -408,7 +450,8 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('keeps the time a job was first found gone across later reads (a removed job is stranded from then, not from its take)', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
+      await removeJob();
       const first = await records.read(JOB);
       await new Promise((resolve) => setTimeout(resolve, 5));
       const second = await records.read(JOB);
@@ -420,7 +463,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers an open, claimed task whose job finished: its lease end and the job finishedOn', async () => {
-      await records.write(JOB, record({ trace: undefined }));
+      await writeTask(record({ trace: undefined }));
       await redis.hset(records.keys.job(QUEUE, JOB), 'finishedOn', '1700000000500', 'name', 'pay');
       claimed(await records.claim(QUEUE, JOB, 'relay-a', LONG_LEASE_MS, undefined, []));
       const state = await records.read(JOB);
@@ -436,7 +479,8 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('clears the gone mark when the job of an open task is found again, so jobGoneSince is undefined again', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
+      await removeJob();
       const first = await records.read(JOB);
       const markedGone = 'gone' in (await hash());
       await redis.hset(records.keys.job(QUEUE, JOB), 'name', 'pay', 'processedOn', '1700000000100');
@@ -450,7 +494,7 @@ describe('TaskRecords (the task-record scripts, real Redis)', () => {
     });
 
     it('answers a job still running (its hash there, no finishedOn) as existing and unfinished', async () => {
-      await records.write(JOB, record());
+      await writeTask(record());
       await redis.hset(records.keys.job(QUEUE, JOB), 'name', 'pay', 'processedOn', '1700000000100');
       const state = await records.read(JOB);
       expect(state).toMatchObject({ state: 'open' });

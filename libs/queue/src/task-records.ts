@@ -1,10 +1,9 @@
 import { RelayResult, TaskField, TaskKeys, TaskRecord } from './task-record';
-import { CANCEL_TASK_SCRIPT, CLAIM_RELAY_SCRIPT, CLOSE_RELAY_SCRIPT, READ_TASK_SCRIPT } from './task-record.lua';
+import { CANCEL_TASK_SCRIPT, CLAIM_RELAY_SCRIPT, CLOSE_RELAY_SCRIPT, READ_TASK_SCRIPT, WRITE_RECORD_SCRIPT } from './task-record.lua';
 
 /** What the record scripts need of a connection (an ioredis client, plain or Cluster). */
 export interface RecordClient {
   defineCommand(name: string, definition: { lua: string; numberOfKeys: number }): void;
-  hset(key: string, ...fieldsAndValues: (string | number)[]): Promise<number>;
 }
 
 /** How a task's job ended, as a relay heard it (an event) or kept it (the record). */
@@ -47,6 +46,7 @@ const COMMANDS = {
   sfnBridgeCloseRelay: { lua: CLOSE_RELAY_SCRIPT, numberOfKeys: 4 },
   sfnBridgeCancelTask: { lua: CANCEL_TASK_SCRIPT, numberOfKeys: 1 },
   sfnBridgeReadTask: { lua: READ_TASK_SCRIPT, numberOfKeys: 1 },
+  sfnBridgeWriteRecord: { lua: WRITE_RECORD_SCRIPT, numberOfKeys: 2 },
 } as const;
 
 /**
@@ -67,8 +67,11 @@ export class TaskRecords {
     for (const [name, definition] of Object.entries(COMMANDS)) redis.defineCommand(name, definition);
   }
 
-  /** The producer's write (one HSET), issued right after the task's job in the same socket write. */
-  write(jobId: string, task: TaskRecord): Promise<number> {
+  /**
+   * The producer's write (one script: the record, only if the task's job is there), issued right
+   * after the job in the same socket write. False: no job, nothing written.
+   */
+  async write(jobId: string, task: TaskRecord): Promise<boolean> {
     const fields: (string | number)[] = [
       TaskField.Token,
       task.taskToken,
@@ -80,7 +83,7 @@ export class TaskRecords {
       task.receivedAt,
     ];
     if (task.trace) fields.push(TaskField.Trace, task.trace);
-    return this.redis.hset(this.keys.record(jobId), ...fields);
+    return Number(await this.script('sfnBridgeWriteRecord')(this.keys.record(jobId), this.keys.job(task.queue, jobId), ...fields)) === 1;
   }
 
   /**

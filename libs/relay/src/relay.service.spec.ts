@@ -119,16 +119,18 @@ async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
 
   let tasks = 0;
   /**
-   * A task as the producer writes it (record, heartbeat-schedule entry, outstanding-set member),
-   * and optionally its job hash (`job`: BullMQ's fields).
+   * A task as the producer writes it: its job hash first (`job`: BullMQ's fields; the record is
+   * written only if the job is there), then the record, heartbeat-schedule entry and
+   * outstanding-set member.
    */
-  const task = async (job?: Record<string, string>) => {
+  const task = async (job: Record<string, string>) => {
     const token = `token-${prefix}-${++tasks}`;
     const jobId = jobIdForToken(token);
-    await records.write(jobId, { taskToken: token, binding: BINDING, queue: QUEUE, receivedAt: Date.now() - 5_000 });
+    await redis.hset(records.keys.job(QUEUE, jobId), job);
+    const written = await records.write(jobId, { taskToken: token, binding: BINDING, queue: QUEUE, receivedAt: Date.now() - 5_000 });
+    expect({ written }).toEqual({ written: true });
     await redis.zadd(schedule.keys.schedule, 'NX', Date.now() + 60_000, jobId);
     await redis.zadd(outstanding, 'NX', Date.now() * 2, jobId);
-    if (job) await redis.hset(records.keys.job(QUEUE, jobId), job);
     return { token, jobId };
   };
   /** Whether the task is still in the heartbeat schedule and in its binding's outstanding set. */
@@ -259,7 +261,9 @@ describe('RelayService (real Redis)', () => {
 
   it('fails a job removed before it finished with Bridge.JobMissing', async () => {
     const t = await setup();
-    const { jobId } = await t.task();
+    const { jobId } = await t.task({ timestamp: TIMES.timestamp });
+    // Removed while waiting: the job hash goes after the record was written.
+    await t.redis.del(t.records.keys.job(QUEUE, jobId));
     await t.relayed(t.request(jobId, 'removed'));
 
     expect(t.counts()).toEqual({ success: 0, failure: 1, heartbeat: 0 });
