@@ -1,4 +1,4 @@
-import { context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, Context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { bindingArn } from './traced-bindings';
 import { activityName, Attr, BULLMQ_SYSTEM, SFN_SYSTEM } from './span-attributes';
 import { openTaskHeartbeats, remoteParent } from './task-heartbeats';
@@ -85,18 +85,9 @@ export function traceSend<T extends { enqueued: boolean; reason?: string }>(
       [Attr.Queue]: binding.queue,
     },
   });
-  return context.with(trace.setSpan(context.active(), span), fn).then(
-    (result) => {
-      if (!result.enqueued) failSpan(span, 'Bridge.EnqueueFailed', result.reason);
-      span.end();
-      return result;
-    },
-    (err: unknown) => {
-      failSpan(span, (err as Error)?.name ?? 'Error', (err as Error)?.message);
-      span.end();
-      throw err;
-    },
-  );
+  return runInSpan(span, context.active(), fn, (result) => {
+    if (!result.enqueued) failSpan(span, 'Bridge.EnqueueFailed', result.reason);
+  });
 }
 
 export interface RelayedTask {
@@ -144,18 +135,7 @@ export function traceRelay<T extends { status: string } | undefined>(
     },
     parent,
   );
-  return context.with(trace.setSpan(parent, span), fn).then(
-    (result) => {
-      span.setAttribute(Attr.RelayStatus, result?.status ?? 'retry');
-      span.end();
-      return result;
-    },
-    (err: unknown) => {
-      failSpan(span, (err as Error)?.name ?? 'Error', (err as Error)?.message);
-      span.end();
-      throw err;
-    },
-  );
+  return runInSpan(span, parent, fn, (result) => span.setAttribute(Attr.RelayStatus, result?.status ?? 'retry'));
 }
 
 /**
@@ -182,18 +162,9 @@ export function traceSettle<T extends { ok: boolean; name?: string }>(
       ...(outcome.kind === 'failure' ? { [Attr.TaskError]: outcome.error } : {}),
     },
   });
-  return context.with(trace.setSpan(context.active(), span), fn).then(
-    (result) => {
-      if (!result.ok) failSpan(span, result.name ?? 'Error');
-      span.end();
-      return result;
-    },
-    (err: unknown) => {
-      failSpan(span, (err as Error)?.name ?? 'Error', (err as Error)?.message);
-      span.end();
-      throw err;
-    },
-  );
+  return runInSpan(span, context.active(), fn, (result) => {
+    if (!result.ok) failSpan(span, result.name ?? 'Error');
+  });
 }
 
 function taskAttributes(task: RelayedTask, jobId: string | undefined): Record<string, string> {
@@ -204,6 +175,22 @@ function taskAttributes(task: RelayedTask, jobId: string | undefined): Record<st
     ...(arn ? { [Attr.ActivityArn]: arn, [Attr.Destination]: activityName(arn) } : {}),
     ...(jobId ? { [Attr.MessageId]: jobId } : {}),
   };
+}
+
+/** Runs `fn` with `span` active under `parent`; `settle` tags it from the result before it ends; a throw marks it failed and is rethrown. */
+function runInSpan<T>(span: Span, parent: Context, fn: () => Promise<T>, settle: (result: T) => void): Promise<T> {
+  return context.with(trace.setSpan(parent, span), fn).then(
+    (result) => {
+      settle(result);
+      span.end();
+      return result;
+    },
+    (err: unknown) => {
+      failSpan(span, (err as Error)?.name ?? 'Error', (err as Error)?.message);
+      span.end();
+      throw err;
+    },
+  );
 }
 
 function failSpan(span: Span, errorType: string, message?: string): void {
