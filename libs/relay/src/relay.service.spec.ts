@@ -91,6 +91,11 @@ afterEach(async () => {
   for (const close of open.splice(0).reverse()) await close();
 });
 
+/** What a close that took the task out everywhere leaves (afterClose), with these relay metrics. */
+function closedEverywhere(jobId: string, relays: { binding: string; outcome: string }[]) {
+  return { pending: 0, scheduled: { schedule: false, outstanding: false }, unscheduledHere: [jobId], relays };
+}
+
 async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
   const prefix = uniquePrefix('relay');
   const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -185,6 +190,13 @@ async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
    * ~14 s: the lease field is set in the past instead of waiting), so another may claim or cancel it.
    */
   const lapseLease = (jobId: string) => redis.hset(records.keys.record(jobId), 'lease', 1);
+  /** What a close left behind: pending entries, the task's schedule and outstanding entries, this replica's memory, relay metrics. */
+  const afterClose = async (jobId: string) => ({
+    pending: await pendingCount(),
+    scheduled: await scheduled(jobId),
+    unscheduledHere: unscheduledHere(),
+    relays: metrics.relays,
+  });
   return {
     prefix,
     redis,
@@ -202,6 +214,7 @@ async function setup(relay: Partial<BridgeConfig['relay']> = {}) {
     record,
     claimedByDeadReplica,
     lapseLease,
+    afterClose,
     ...sfn,
     ...metrics,
   };
@@ -231,17 +244,7 @@ describe('RelayService (real Redis)', () => {
     const ttl = await t.redis.pttl(t.records.keys.record(jobId));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(tombstoneMs(RETRY_FOR_MS));
-    expect({
-      pending: await t.pendingCount(),
-      scheduled: await t.scheduled(jobId),
-      unscheduledHere: t.unscheduledHere(),
-      relays: t.relays,
-    }).toEqual({
-      pending: 0,
-      scheduled: { schedule: false, outstanding: false },
-      unscheduledHere: [jobId],
-      relays: [{ binding: BINDING, outcome: 'success' }],
-    });
+    expect(await t.afterClose(jobId)).toEqual(closedEverywhere(jobId, [{ binding: BINDING, outcome: 'success' }]));
     expect([...t.observed].sort()).toEqual(['endToEnd', 'processing', 'queueWait', 'relay']);
   });
 
@@ -318,17 +321,7 @@ describe('RelayService (real Redis)', () => {
     expect(t.counts()).toEqual({ success: 1, failure: 0, heartbeat: 0 });
     const closed = await t.record(jobId);
     expect([closed.closed, closed.reason]).toEqual(['expired', 'TaskDoesNotExist']);
-    expect({
-      pending: await t.pendingCount(),
-      scheduled: await t.scheduled(jobId),
-      unscheduledHere: t.unscheduledHere(),
-      relays: t.relays,
-    }).toEqual({
-      pending: 0,
-      scheduled: { schedule: false, outstanding: false },
-      unscheduledHere: [jobId],
-      relays: [{ binding: BINDING, outcome: 'expired' }],
-    });
+    expect(await t.afterClose(jobId)).toEqual(closedEverywhere(jobId, [{ binding: BINDING, outcome: 'expired' }]));
   });
 
   it('sends one SendTaskFailure Bridge.OutputTooLarge when Step Functions refuses the output', async () => {
@@ -380,17 +373,8 @@ describe('RelayService (real Redis)', () => {
     expect(t.counts()).toEqual({ success: 3, failure: 0, heartbeat: 2 });
     const closed = await t.record(jobId);
     expect([closed.closed, closed.reason]).toEqual(['abandoned', 'ThrottlingException']);
-    expect({
-      pending: await t.pendingCount(),
-      scheduled: await t.scheduled(jobId),
-      unscheduledHere: t.unscheduledHere(),
-      relays: t.relays,
-      errors: t.relayErrors.length,
-    }).toEqual({
-      pending: 0,
-      scheduled: { schedule: false, outstanding: false },
-      unscheduledHere: [jobId],
-      relays: [{ binding: BINDING, outcome: 'abandoned' }],
+    expect({ ...(await t.afterClose(jobId)), errors: t.relayErrors.length }).toEqual({
+      ...closedEverywhere(jobId, [{ binding: BINDING, outcome: 'abandoned' }]),
       errors: 3,
     });
   });
@@ -652,19 +636,9 @@ describe('RelayService (real Redis)', () => {
       await waitFor(() => !t.service.isRunning(jobId), { message: 'the relay to end' });
 
       const closed = await t.record(jobId);
-      expect({
-        closed: [closed.closed, closed.reason],
-        pending: await t.pendingCount(),
-        scheduled: await t.scheduled(jobId),
-        unscheduledHere: t.unscheduledHere(),
-        relays: t.relays,
-        observed: t.observed,
-      }).toEqual({
+      expect({ closed: [closed.closed, closed.reason], ...(await t.afterClose(jobId)), observed: t.observed }).toEqual({
         closed: ['cancelled', 'TaskTimedOut'],
-        pending: 0,
-        scheduled: { schedule: false, outstanding: false },
-        unscheduledHere: [jobId],
-        relays: [],
+        ...closedEverywhere(jobId, []),
         observed: [],
       });
     });
