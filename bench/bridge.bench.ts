@@ -7,6 +7,8 @@
  *   baseline  plain BullMQ addBulk + no-op worker: jobs/s, Redis commands per job
  *   direct    direct SDK worker (poll, no-op, SendTaskSuccess), BENCH_CONCURRENCY loops, pre-started tasks
  *   bridge    the bridge end to end (BENCH_CONCURRENCY pollers / relay concurrency) + a no-op consumer
+ *             (direct and bridge run in BENCH_ROUNDS alternating rounds, 3 by default; the table shows
+ *             medians and every round's ratios, bench/lib/rounds.ts says why)
  *   floorFlow, floorEvents  (not in the default set) the design floor, bench/lib/floor-bridge.ts:
  *             the least a BullMQ-backed bridge does per task, the former two-job shape / relaying from
  *             the queue's event stream, with the same consumer
@@ -27,11 +29,13 @@ import { printRows } from './lib/report';
 import { idleCost } from './phases/idle';
 import { latencyAt } from './phases/latency';
 import { outstandingRss, steadyRss } from './phases/memory';
-import { bridgeEndToEnd, directWorker, floorBridge, plainBullmq } from './phases/throughput';
+import { medianThroughput, Round } from './lib/rounds';
+import { bridgeEndToEnd, directWorker, floorBridge, plainBullmq, Throughput } from './phases/throughput';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const opts = {
   tasks: env('BENCH_TASKS', 3000),
+  rounds: env('BENCH_ROUNDS', 3),
   concurrency: env('BENCH_CONCURRENCY', 32),
   held: env('BENCH_HELD', 10_000),
   steadyRate: env('BENCH_STEADY_RATE', 100),
@@ -61,11 +65,11 @@ async function main(): Promise<void> {
   console.log(`bench: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, load ${machine.loadAtStart}; ${JSON.stringify(opts)}`);
   const redis = await PrivateRedis.start();
   const results: Record<string, unknown> = { machine, opts, bridgeEnv: BRIDGE_ENV, startedAt: new Date().toISOString() };
-  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+  const phase = async <T>(name: string, run: () => Promise<T>, label = name): Promise<T | undefined> => {
     if (!PHASES.has(name)) return undefined;
     await redis.flush();
     const t0 = Date.now();
-    process.stdout.write(`  ${name} ... `);
+    process.stdout.write(`  ${label} ... `);
     const r = await run();
     console.log(`${((Date.now() - t0) / 1000).toFixed(0)} s (load ${load()})`);
     results[name] = r;
@@ -73,10 +77,24 @@ async function main(): Promise<void> {
   };
   try {
     await phase('baseline', () => plainBullmq(redis, opts.tasks, opts.concurrency));
-    await phase('direct', () => directWorker(redis, opts.tasks, opts.concurrency));
+    // A profile covers one bridge run: one round then.
     const prof = PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [];
-    const bridge = await phase('bridge', () => bridgeEndToEnd(redis, opts.tasks, opts.concurrency, { env: BRIDGE_ENV, nodeFlags: prof }));
-    if (PROF_DIR && bridge) writeFileSync(join(PROF_DIR, 'busy-window.json'), JSON.stringify({ monoWindowUs: bridge.monoWindowUs }));
+    const rounds: Round[] = [];
+    const count = PROF_DIR ? 1 : Math.max(1, opts.rounds);
+    for (let i = 1; i <= count; i++) {
+      const direct = await phase('direct', () => directWorker(redis, opts.tasks, opts.concurrency), `direct ${i}/${count}`);
+      const bridge = await phase(
+        'bridge',
+        () => bridgeEndToEnd(redis, opts.tasks, opts.concurrency, { env: BRIDGE_ENV, nodeFlags: prof }),
+        `bridge ${i}/${count}`,
+      );
+      if (PROF_DIR && bridge) writeFileSync(join(PROF_DIR, 'busy-window.json'), JSON.stringify({ monoWindowUs: bridge.monoWindowUs }));
+      if (direct || bridge) rounds.push({ direct, bridge });
+    }
+    if (rounds.length) {
+      const runs = (side: keyof Round) => rounds.map((r) => r[side]).filter((t): t is Throughput => t !== undefined);
+      Object.assign(results, { rounds, direct: medianThroughput(runs('direct')), bridge: medianThroughput(runs('bridge')) });
+    }
     for (const [name, mode] of [
       ['floorFlow', 'flow'],
       ['floorEvents', 'events'],

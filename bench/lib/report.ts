@@ -3,10 +3,13 @@ import type { IdleCost } from '../phases/idle';
 import type { Latency } from '../phases/latency';
 import type { SteadyRss } from '../phases/memory';
 import type { Throughput } from '../phases/throughput';
+import { median, Round, roundRatios } from './rounds';
 import { fmt, printTable } from './stats';
 
 export interface Results {
   baseline?: { jobs: number; rate: number; commandsPerJob: number; top: [string, number][] };
+  /** Alternating direct / bridge rounds; `direct` and `bridge` are their field-wise medians. */
+  rounds?: Round[];
   direct?: Throughput;
   bridge?: Throughput;
   floorFlow?: Throughput;
@@ -44,14 +47,35 @@ export function printRows(r: Results): void {
       'report',
     ]);
   if (d || b) {
-    rows.push(['end-to-end tasks/s', fmt(d?.rate), fmt(b?.rate), ratio(b?.rate, d?.rate), '>= 0.8 x']);
+    // The ratio column: the median of the rounds' ratios (rounds.ts), else of the two figures.
+    const rounds = r.rounds ?? [];
+    const roundsRatio = (figure: (t: Throughput) => number, a?: number, b?: number) => {
+      const v = roundRatios(rounds, figure);
+      return v.length ? `${fmt(median(v), 2)} x` : ratio(a, b);
+    };
+    const n = roundRatios(rounds, (t) => t.rate).length;
+    const each = n > 1 ? ` (median of ${n} rounds)` : '';
+    rows.push([`end-to-end tasks/s${each}`, fmt(d?.rate), fmt(b?.rate), roundsRatio((t) => t.rate, b?.rate, d?.rate), '>= 0.8 x']);
     rows.push([
-      'CPU ms per task, worker / bridge process',
+      `CPU ms per task, worker / bridge process${each}`,
       fmt(d?.cpuMsPerTask, 2),
       fmt(b?.cpuMsPerTask, 2),
-      ratio(b?.cpuMsPerTask, d?.cpuMsPerTask),
+      roundsRatio((t) => t.cpuMsPerTask, b?.cpuMsPerTask, d?.cpuMsPerTask),
       '<= 1.2 x',
     ]);
+    if (n > 1) {
+      const list = (figure: (t: Throughput) => number) =>
+        roundRatios(rounds, figure)
+          .map((x) => fmt(x, 2))
+          .join(', ');
+      rows.push([
+        '  each round, bridge / direct: tasks/s; CPU ms per task',
+        '-',
+        '-',
+        `${list((t) => t.rate)}; ${list((t) => t.cpuMsPerTask)}`,
+        '-',
+      ]);
+    }
     rows.push([
       'CPU ms per task, BullMQ consumer + Redis server',
       '-',
