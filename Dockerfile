@@ -46,4 +46,4 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const r=require('http').get({host:'127.0.0.1',port:Number(process.env.PORT||3000),path:'/health',timeout:4000},s=>process.exit(s.statusCode===200?0:1));r.on('timeout',()=>r.destroy());r.on('error',()=>process.exit(1))"]
 # The bridge's Node flags: libs/common/src/bridge-node-flags.ts says why.
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=30", "dist/apps/bridge/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/apps/bridge/main.js"]
