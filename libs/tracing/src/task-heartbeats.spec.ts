@@ -95,6 +95,21 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
     ).toEqual([['heartbeats pay', PEER_TRACE, 'b7ad6b7169203331', 'payments', 1]]);
   });
 
+  it('opens no second span for a heartbeat that reports after its task closed here (it was in flight during the relay)', () => {
+    const receive = tracer.startSpan('receive pay');
+    context.with(trace.setSpan(context.active(), receive), () => openTaskHeartbeats(task, 'job-late', 1_000));
+    receive.end();
+    taskHeartbeat('job-late', { ok: true });
+    endTaskHeartbeats('job-late');
+    taskHeartbeat('job-late', { ok: false, name: 'TaskTimedOut' }, 1_000, recorded);
+    expect(openTaskHeartbeatSpans()).toBe(0);
+    endAllTaskHeartbeats();
+    const heartbeatSpans = ended().filter((s) => s.name === 'heartbeats pay');
+    expect(heartbeatSpans.map((s) => ({ parent: s.parentSpanContext?.spanId, events: s.events.length }))).toEqual([
+      { parent: receive.spanContext().spanId, events: 1 },
+    ]);
+  });
+
   it('continues a full span in a new one, so no span holds more than EVENTS_PER_SPAN events', () => {
     openTaskHeartbeats(task, 'job-c', 1_000);
     for (let i = 0; i <= EVENTS_PER_SPAN; i++) taskHeartbeat('job-c', { ok: true });

@@ -20,7 +20,8 @@ import { bridgeTracer } from './tracer';
  * forgotten: HeartbeatSchedule calls endTaskHeartbeats), when nobody here heartbeated it for a few
  * intervals (a peer relayed it; ended at its last event), after EVENTS_PER_SPAN events (a new one
  * continues it: bounded memory per task, long waits exported as they go), when the map is full
- * (the oldest ends), and at shutdown. The map is private to this file, keyed by job id (a hash of
+ * (the oldest ends), and at shutdown. A heartbeat that reports after this replica was done with
+ * its task (it was in flight while the relay closed it) opens nothing: no second span in the trace. The map is private to this file, keyed by job id (a hash of
  * the token), and holds nothing with tracing off: every function returns first on `bridgeTracer()`.
  */
 
@@ -60,6 +61,12 @@ interface Held {
 }
 
 const held = new Map<string, Held>();
+/**
+ * Tasks whose span ended because this replica was done with them, most recent last (at most
+ * MAX_OPEN_HEARTBEAT_SPANS): a heartbeat that was in flight when the relay closed the task reports
+ * after the span ended, and must not open a second one in the task's trace.
+ */
+const done = new Set<string>();
 let sweptAt = 0;
 
 /**
@@ -84,6 +91,7 @@ export function taskHeartbeat(jobId: string, result: { ok: boolean; name?: strin
   sweep(now);
   let entry = held.get(jobId);
   if (!entry) {
+    if (done.has(jobId)) return;
     const parent = task && remoteParent(task.trace);
     if (!task || !parent) return;
     entry = open(jobId, { binding: task.binding, queue: task.queue }, intervalMs ?? 60_000, parent, now);
@@ -110,6 +118,9 @@ export function progressHeartbeatDue(jobId: string): void {
 /** This replica is done with the task (relayed, cancelled, failed, forgotten): its span ends now. */
 export function endTaskHeartbeats(jobId: string): void {
   if (!bridgeTracer()) return;
+  done.delete(jobId);
+  done.add(jobId);
+  if (done.size > MAX_OPEN_HEARTBEAT_SPANS) done.delete(done.values().next().value!);
   const entry = held.get(jobId);
   if (!entry) return;
   held.delete(jobId);
@@ -120,6 +131,7 @@ export function endTaskHeartbeats(jobId: string): void {
 export function endAllTaskHeartbeats(): void {
   for (const entry of held.values()) entry.span.end();
   held.clear();
+  done.clear();
 }
 
 /** How many task spans this replica holds (for tests). */
