@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface Spawned {
   child: ChildProcess;
@@ -30,8 +31,17 @@ export function spawnReady(name: string, args: string[], env: NodeJS.ProcessEnv,
         clearTimeout(timer);
         child.stdout!.removeAllListeners('data');
         child.stderr!.removeAllListeners('data');
-        child.stdout!.resume();
-        child.stderr!.resume();
+        const logDir = process.env.BENCH_CHILD_LOGS;
+        if (logDir) {
+          // Diagnostics (e.g. BENCH_BRIDGE_NODE_FLAGS=--trace-gc): the rest of its output, to <dir>/<name>-<pid>.log.
+          const file = createWriteStream(join(logDir, `${name.replace(/\W+/g, '-')}-${child.pid}.log`));
+          file.write(out);
+          child.stdout!.pipe(file);
+          child.stderr!.pipe(file);
+        } else {
+          child.stdout!.resume();
+          child.stderr!.resume();
+        }
         resolve({ child, match, stop });
       }
     };
