@@ -25,6 +25,13 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
   const tracer = provider.getTracer('test');
   const ended = () => exporter.getFinishedSpans();
   const eventsOf = (i: number) => ended()[i].events.map((e) => e.attributes);
+  /** The receiving replica: the task's span opened under an (ended) `receive pay` span, returned. */
+  const openUnderReceive = (jobId: string) => {
+    const receive = tracer.startSpan('receive pay');
+    context.with(trace.setSpan(context.active(), receive), () => openTaskHeartbeats(task, jobId, 1_000));
+    receive.end();
+    return receive;
+  };
 
   beforeAll(() => {
     provider.register();
@@ -47,9 +54,7 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
   });
 
   it('opens under the active span, records each heartbeat as an event with result and trigger, ends when the task is done', () => {
-    const receive = tracer.startSpan('receive pay');
-    context.with(trace.setSpan(context.active(), receive), () => openTaskHeartbeats(task, 'job-a', 1_000));
-    receive.end();
+    const receive = openUnderReceive('job-a');
     taskHeartbeat('job-a', { ok: true });
     progressHeartbeatDue('job-a');
     taskHeartbeat('job-a', { ok: false, name: 'ThrottlingException' });
@@ -96,9 +101,7 @@ describe('task heartbeat spans (one per task and replica, heartbeats as its even
   });
 
   it('opens no second span for a heartbeat that reports after its task closed here (it was in flight during the relay)', () => {
-    const receive = tracer.startSpan('receive pay');
-    context.with(trace.setSpan(context.active(), receive), () => openTaskHeartbeats(task, 'job-late', 1_000));
-    receive.end();
+    const receive = openUnderReceive('job-late');
     taskHeartbeat('job-late', { ok: true });
     endTaskHeartbeats('job-late');
     taskHeartbeat('job-late', { ok: false, name: 'TaskTimedOut' }, 1_000, recorded);
