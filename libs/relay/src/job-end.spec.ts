@@ -6,7 +6,7 @@
  * resolved from the fields a later `found` or `removed` claim asked for.
  */
 import { SfnErrorKind } from '@bridge/sfn';
-import { JOB_FIELDS, JobEnd, JobEndKind, resolveOutcome } from './job-end';
+import { JOB_FIELDS, JobEnd, JobEndKind, joinEnd, resolveOutcome } from './job-end';
 import {
   AMBIGUOUS_SETTLE_MS,
   earlierAttemptMayHaveSent,
@@ -193,5 +193,29 @@ describe('relay attempt', () => {
   it('backs off exponentially from the base, the first retry after the base', () => {
     expect([0, 1, 2, 3, 4].map((attempt) => relayBackoffMs(attempt, 250))).toEqual([250, 250, 500, 1000, 2000]);
     expect(relayBackoffMs(2, 0.6)).toBe(1);
+  });
+});
+
+describe('joinEnd', () => {
+  const end = (kind: JobEnd['kind'], extra: Partial<JobEnd> = {}): JobEnd => ({ queue: 'q', jobId: 'j', kind, ...extra });
+
+  it.each([
+    ['found', 'completed', end('completed', { returnvalue: '{"v":1}' })],
+    ['removed', 'failed', end('failed', { failedReason: 'boom' })],
+  ] as const)("takes a %s relay over to the job's own %s event", (first, _next, next) => {
+    const relaying = end(first);
+    joinEnd(relaying, next);
+    expect(relaying).toEqual(next);
+  });
+
+  it.each([
+    ['completed', end('found')],
+    ['completed', end('failed', { failedReason: 'later' })],
+    ['found', end('removed')],
+  ] as const)('keeps a %s relay as it is when %o joins it', (first, next) => {
+    const relaying = end(first, first === 'completed' ? { returnvalue: '{"v":1}' } : {});
+    const before = { ...relaying };
+    joinEnd(relaying, next);
+    expect(relaying).toEqual(before);
   });
 });

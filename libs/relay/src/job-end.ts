@@ -94,6 +94,21 @@ function parseStacktrace(raw: string | undefined): string[] | undefined {
   }
 }
 
+/**
+ * A second end of a job joins the relay already waiting or running for it (RelayService.relay).
+ * If the first told less (a heartbeat's `found`, which reads the job and finds nothing once
+ * `removeOnComplete` deleted it; or `removed`) and the second is the job's own `completed` or
+ * `failed` event, the relay takes the event's end from then on: its next claim keeps it and its
+ * send resolves it, so a task whose event was still unread is not failed as Bridge.JobMissing.
+ */
+export function joinEnd(relaying: JobEnd, next: JobEnd): void {
+  const told = (e: JobEnd) => e.kind === 'completed' || e.kind === 'failed';
+  if (told(relaying) || !told(next)) return;
+  relaying.kind = next.kind;
+  relaying.returnvalue = next.returnvalue;
+  relaying.failedReason = next.failedReason;
+}
+
 /** How the job ended as this end heard it, for a claim to keep; undefined for a heartbeat's find. */
 export function heardOf(end: JobEnd): JobEndHeard | undefined {
   switch (end.kind) {

@@ -474,6 +474,29 @@ describe('RelayService (real Redis)', () => {
     expect(t.counts().success).toBe(2);
   });
 
+  it("sends the completed event's value when it joins a heartbeat's find of a job already deleted (removeOnComplete), not Bridge.JobMissing", async () => {
+    const t = await setup({ concurrency: 1 });
+    const [a, b] = [await t.task(TIMES), await t.task(TIMES)];
+    // b's job completed and was deleted with it; its event is still unread when a heartbeat finds it gone.
+    await t.redis.del(t.records.keys.job(QUEUE, b.jobId));
+    const answer = deferred<CallbackResult>();
+    t.scripted.success.push(answer.promise);
+    expect(t.service.relay(t.request(a.jobId, 'completed', { returnvalue: '{"a":1}' }))).toBe(true);
+    await waitFor(() => t.of('success').length === 1, { message: `the send of a to start (saw ${t.of('success').length})` });
+    const found = t.request(b.jobId, 'found');
+    expect(t.service.relay(found)).toBe(true);
+    const entry = await t.pendingEntry(b.jobId);
+    expect(t.service.relay(t.request(b.jobId, 'completed', { returnvalue: '{"b":2}', entryIds: [entry] }))).toBe(true);
+    answer.resolve(OK);
+    await waitFor(() => t.service.inFlight === 0, { message: `both relays to end (saw ${t.service.inFlight} in flight)` });
+
+    expect({ counts: t.counts(), outputs: t.of('success').map((c) => c.args[0]) }).toEqual({
+      counts: { success: 2, failure: 0, heartbeat: 0 },
+      outputs: ['{"a":1}', '{"b":2}'],
+    });
+    expect({ closed: (await t.record(b.jobId)).closed, pending: await t.pendingCount() }).toEqual({ closed: 'relayed', pending: 0 });
+  });
+
   it('runs at most RELAY_CONCURRENCY relays at once; the rest wait unclaimed and start as slots free', async () => {
     const t = await setup({ concurrency: 2 });
     const jobs: { jobId: string }[] = [];

@@ -8,7 +8,7 @@ import { CallbackResult, SfnErrorKind, TaskCallbacks, tokenRef } from '@bridge/s
 import { heartbeatEvent, traceRelay, traceSettle } from '@bridge/tracing';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { heardOf, JOB_FIELDS, JobEnd, keptOr, ResolvedOutcome, resolveOutcome } from './job-end';
+import { heardOf, JOB_FIELDS, JobEnd, joinEnd, keptOr, ResolvedOutcome, resolveOutcome } from './job-end';
 import { RelaySlots } from './relay-slots';
 import { bridgeFailure, TaskOutcome } from './outcome';
 import {
@@ -99,14 +99,16 @@ export class RelayService implements OnModuleDestroy {
   /**
    * Relays a job end: at once if one of the RELAY_CONCURRENCY slots is free, else when one frees.
    * Another end of a job relayed here already joins that relay (its entries are acknowledged by
-   * that relay's close). False only while shutting down (the entries stay pending: another replica
+   * that relay's close; a `completed` / `failed` event replaces a heartbeat's `found`: joinEnd). False only while shutting down (the entries stay pending: another replica
    * takes them over). Never rejects.
    */
   relay(request: RelayRequest): boolean {
     if (this.stopping) return false;
     const same = this.slots.find(request.jobId);
-    if (same) same.entryIds.push(...request.entryIds);
-    else this.slots.add(request.jobId, request);
+    if (same) {
+      same.entryIds.push(...request.entryIds);
+      joinEnd(same, request);
+    } else this.slots.add(request.jobId, request);
     return true;
   }
 
