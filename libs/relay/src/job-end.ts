@@ -98,7 +98,8 @@ function parseStacktrace(raw: string | undefined): string[] | undefined {
  * A second end of a job joins the relay already waiting or running for it (RelayService.relay).
  * If the first told less (a heartbeat's `found`, which reads the job and finds nothing once
  * `removeOnComplete` deleted it; or `removed`) and the second is the job's own `completed` or
- * `failed` event, the relay takes the event's end from then on: its next claim keeps it and its
+ * `failed` event, the relay takes the event's end from then on: its next claim keeps it (unless
+ * an earlier claim kept an end already: the record's first end stands, on every replica) and its
  * send resolves it, so a task whose event was still unread is not failed as Bridge.JobMissing.
  */
 export function joinEnd(relaying: JobEnd, next: JobEnd): void {

@@ -99,7 +99,8 @@ export class RelayService implements OnModuleDestroy {
   /**
    * Relays a job end: at once if one of the RELAY_CONCURRENCY slots is free, else when one frees.
    * Another end of a job relayed here already joins that relay (its entries are acknowledged by
-   * that relay's close; a `completed` / `failed` event replaces a heartbeat's `found`: joinEnd). False only while shutting down (the entries stay pending: another replica
+   * that relay's close; a `completed` / `failed` event replaces a heartbeat's `found`: joinEnd).
+   * False only while shutting down (the entries stay pending: another replica
    * takes them over). Never rejects.
    */
   relay(request: RelayRequest): boolean {

@@ -21,7 +21,8 @@ import { bridgeTracer } from './tracer';
  * intervals (a peer relayed it; ended at its last event), after EVENTS_PER_SPAN events (a new one
  * continues it: bounded memory per task, long waits exported as they go), when the map is full
  * (the oldest ends), and at shutdown. A heartbeat that reports after this replica was done with
- * its task (it was in flight while the relay closed it) opens nothing: no second span in the trace. The map is private to this file, keyed by job id (a hash of
+ * its task (it was in flight while the relay closed it) opens nothing: no second span in the
+ * trace. The map is private to this file, keyed by job id (a hash of
  * the token), and holds nothing with tracing off: every function returns first on `bridgeTracer()`.
  */
 
