@@ -43,8 +43,12 @@ export class EventLoopDelayMonitor implements OnModuleInit, OnModuleDestroy {
   private read(): EventLoopDelay {
     const h = this.histogram;
     if (!h || h.count === 0) return { p99Ms: 0, maxMs: 0 };
-    return { p99Ms: round(h.percentile(99) / 1e6), maxMs: round(h.max / 1e6) };
+    return { p99Ms: delayMs(h.percentile(99)), maxMs: delayMs(h.max) };
   }
 }
 
-const round = (ms: number) => Math.round(ms * 10) / 10;
+/**
+ * Node's histogram records each whole sampling interval (an idle loop sampled every 100 ms reads
+ * min 100.1 ms), so the delay is the recorded interval minus the resolution.
+ */
+export const delayMs = (recordedNs: number): number => Math.round(Math.max(0, recordedNs / 1e6 - EVENT_LOOP_SAMPLE_MS) * 10) / 10;

@@ -104,7 +104,9 @@ export class BridgeMetrics {
     // Node's default metrics keep their standard names (`process_*`, `nodejs_*`), which the
     // runbook's process alarms and common dashboards use. The event-loop lag histogram samples
     // every EVENT_LOOP_SAMPLE_MS instead of prom-client's 10 ms: a timer that woke an idle bridge
-    // 100 times a second (issue 9's idle row), for a lag figure read in seconds.
+    // 100 times a second (issue 9's idle row), for a lag figure read in seconds. Node's histogram
+    // records each whole sampling interval, so `nodejs_eventloop_lag_*` read the delay + 0.1 s (an
+    // idle loop: 0.1); the liveness check subtracts it (docs/runbook.md says so for alarms).
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
 
