@@ -153,11 +153,47 @@ export function printRows(r: Results): void {
   }
   for (const l of r.latency ?? []) {
     const tgt = l.rate >= 300 ? 'p99 <= 10 ms' : 'p99 <= 5 ms';
-    const f = (x: Latency['dispatch']) =>
-      `p50 ${fmt(x.p50)} / p99 ${fmt(x.p99)} / max ${fmt(x.max)} ms (${fmt(x.within10 * 100)} % <= 10 ms)`;
-    const head = `${l.rate} tasks/s (got ${fmt(l.achievedRate)}), ${l.parkedAtStart} polls parked, ${l.tasks} tasks after ${l.warmupSeconds ?? 0} s warm-up`;
-    rows.push([`dispatch latency (token -> job waiting), ${head}`, '-', f(l.dispatch), '-', tgt]);
-    rows.push([`relay latency (job completed -> SendTask* received), ${head}`, '-', f(l.relay), '-', tgt]);
+    const f = (x: Latency['dispatch'] | undefined) =>
+      x ? `p50 ${fmt(x.p50)} / p99 ${fmt(x.p99)} / max ${fmt(x.max)} ms (${fmt(x.within10 * 100)} % <= 10 ms)` : '-';
+    const ratio = (d: Latency['dispatch'] | undefined, b: Latency['dispatch']) => (d ? `${fmt(b.p99 / d.p99, 1)} x p99` : '-');
+    const head = `${l.rate} tasks/s (got ${fmt(l.achievedRate)}${l.direct ? ` / direct ${fmt(l.direct.achievedRate)}` : ''}), ${l.parkedAtStart} polls parked, ${l.tasks} tasks after ${l.warmupSeconds ?? 0} s warm-up`;
+    rows.push([
+      `dispatch latency (token -> job waiting; direct: -> task in hand), ${head}`,
+      f(l.direct?.dispatch),
+      f(l.dispatch),
+      ratio(l.direct?.dispatch, l.dispatch),
+      tgt,
+    ]);
+    rows.push([
+      `relay latency (job completed; direct: no-op done -> SendTask* received), ${head}`,
+      f(l.direct?.relay),
+      f(l.relay),
+      ratio(l.direct?.relay, l.relay),
+      tgt,
+    ]);
+    if (l.floor) {
+      rows.push([
+        `  the same through the design floor (events mode, bench/lib/floor-bridge.ts; got ${fmt(l.floor.achievedRate)}/s): dispatch; relay`,
+        '-',
+        `${f(l.floor.dispatch)}; ${f(l.floor.relay)}`,
+        '-',
+        'report',
+      ]);
+    }
+    const b = l.bridgeLoop;
+    if (b) {
+      const kinds = Object.entries(b.gc)
+        .filter(([, g]) => g.count > 0)
+        .map(([k, g]) => `${g.count} ${k} ${fmt(g.ms)} ms`)
+        .join(', ');
+      rows.push([
+        `  where the bridge's tail goes at ${l.rate} tasks/s: its event-loop delay; GC pauses over the ${fmt(b.seconds)} s window`,
+        '-',
+        `delay p99 ${fmt(b.delayP99Ms)} / max ${fmt(b.delayMaxMs)} ms; GC ${fmt(b.gcMsPerSecond)} ms/s (${kinds}; ${b.pausesOver10ms} > 10 ms)`,
+        '-',
+        'report',
+      ]);
+    }
   }
   printTable(['figure', 'direct SDK worker', 'bridge', 'ratio', 'target'], rows);
 }

@@ -180,7 +180,8 @@ export function startConsumer(redisUrl: string, prefix: string, queue: string, c
   );
 }
 
-export function startDirectWorker(sfnUrl: string, activityArn: string, concurrency: number): Promise<Spawned> {
+/** The direct SDK worker; with `latencyFile` it writes its per-task times there when stopped by `stopAndWait`. */
+export function startDirectWorker(sfnUrl: string, activityArn: string, concurrency: number, latencyFile?: string): Promise<Spawned> {
   return spawnReady(
     'direct worker',
     [...TSX, join(__dirname, 'direct-worker.ts')],
@@ -188,9 +189,26 @@ export function startDirectWorker(sfnUrl: string, activityArn: string, concurren
       SFN_ENDPOINT: sfnUrl,
       ACTIVITY_ARN: activityArn,
       BENCH_CONCURRENCY: String(concurrency),
+      ...(latencyFile ? { LATENCY_FILE: latencyFile } : {}),
     },
     /direct worker ready/,
   );
+}
+
+/** SIGTERM, then waits (up to `ms`) for the child to exit; fails saying so if it does not. */
+export async function stopAndWait(p: Spawned, ms = 10_000): Promise<void> {
+  if (p.child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+  p.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`pid ${p.child.pid} still running ${ms} ms after SIGTERM`)), ms);
+  });
+  try {
+    await Promise.race([exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** CPU seconds of a child so far (from /proc). */
