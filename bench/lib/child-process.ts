@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Spawned {
@@ -49,6 +49,28 @@ export function spawnReady(name: string, args: string[], env: NodeJS.ProcessEnv,
     child.stderr!.on('data', onData);
     child.once('exit', (code) => fail(new Error(`${name} exited (${code}) before it was ready:\n${out.slice(-2000)}`)));
   });
+}
+
+/**
+ * CPU time (s) of a process's main thread (user, system) and of all its other threads (V8's GC and
+ * compiler helpers, libuv's pool), from /proc/<pid>/task (Linux).
+ */
+export function threadCpu(pid: number): { mainUser: number; mainSystem: number; others: number } {
+  const out = { mainUser: 0, mainSystem: 0, others: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // it ended between the listing and the read
+      throw err;
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [user, system] = [Number(f[11]) / 100, Number(f[12]) / 100];
+    if (Number(tid) === pid) Object.assign(out, { mainUser: user, mainSystem: system });
+    else out.others += user + system;
+  }
+  return out;
 }
 
 /** Resident memory (MB) and CPU time (s) of a process, from /proc (Linux). */

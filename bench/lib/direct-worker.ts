@@ -1,7 +1,8 @@
 /**
  * The baseline the bridge is judged against: a hand-written activity worker with the AWS SDK only
  * (GetActivityTask, parse the input, no-op, SendTaskSuccess), BENCH_CONCURRENCY loops (default 32)
- * on one keep-alive client. Run as its own process so its CPU is read from /proc.
+ * on one keep-alive client (per activity: ACTIVITY_ARN may list several, comma-separated, as the
+ * idle phase's baseline does). Run as its own process so its CPU is read from /proc.
  *
  * With LATENCY_FILE set it also notes, per task, when the task was in hand (GetActivityTask answered)
  * and when the no-op was done (SendTaskSuccess about to be sent), and writes them there on SIGTERM:
@@ -16,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const activityArn = process.env.ACTIVITY_ARN!;
+const activityArns = process.env.ACTIVITY_ARN!.split(',');
 const latencyFile = process.env.LATENCY_FILE;
 /** token, in hand (ms), done (ms): flat, so noting a task allocates next to nothing. */
 const noted: (string | number)[] = [];
@@ -24,11 +25,11 @@ const client = new SFNClient({
   region: 'us-east-1',
   endpoint: process.env.SFN_ENDPOINT,
   credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency * 2 }) }),
+  requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency * activityArns.length * 2 }) }),
 });
 
 let stopping = false;
-async function loop(): Promise<void> {
+async function loop(activityArn: string): Promise<void> {
   while (!stopping) {
     const task = await client.send(new GetActivityTaskCommand({ activityArn, workerName: 'direct' }));
     if (!task.taskToken) continue;
@@ -53,8 +54,8 @@ process.on('SIGTERM', () => {
   }
   process.exit(0);
 });
-for (let i = 0; i < concurrency; i++) {
-  loop().catch((err: Error) => {
+for (let i = 0; i < concurrency * activityArns.length; i++) {
+  loop(activityArns[i % activityArns.length]).catch((err: Error) => {
     console.error(`direct worker loop failed: ${err.stack}`);
     process.exit(1);
   });

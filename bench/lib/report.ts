@@ -141,8 +141,24 @@ export function printRows(r: Results): void {
   }
   if (r.idle) {
     const i = r.idle;
-    rows.push([`idle, ${i.bindings} bindings x ${i.pollers} pollers: bridge CPU`, '-', `${fmt(i.bridgeCpuPercent, 2)} %`, '-', '<= 1 %']);
-    rows.push(['idle: GetActivityTask per poller per minute', '-', fmt(i.pollsPerPollerPerMinute, 2), '-', '<= 1.1']);
+    const th = i.bridgeThreads;
+    const split = th
+      ? ` (main thread ${fmt(th.mainUser, 2)} user + ${fmt(th.mainSystem, 2)} system, other threads ${fmt(th.others, 2)})`
+      : '';
+    rows.push([
+      `idle, ${i.bindings} bindings x ${i.pollers} pollers: bridge CPU (direct: the same polls parked)`,
+      i.directCpuPercent === undefined ? '-' : `${fmt(i.directCpuPercent, 2)} %`,
+      `${fmt(i.bridgeCpuPercent, 2)} %${split}`,
+      i.directCpuPercent === undefined ? '-' : `${fmt(i.bridgeCpuPercent / i.directCpuPercent, 2)} x`,
+      '<= 1 %',
+    ]);
+    rows.push([
+      'idle: GetActivityTask per poller per minute',
+      i.directPollsPerPollerPerMinute === undefined ? '-' : fmt(i.directPollsPerPollerPerMinute, 2),
+      fmt(i.pollsPerPollerPerMinute, 2),
+      '-',
+      '<= 1.1',
+    ]);
     rows.push([
       'idle: Redis commands/s (whole server)',
       '-',

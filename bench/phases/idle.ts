@@ -1,11 +1,13 @@
 /**
  * Idle cost: B bindings x P pollers, real 60 s poll hold, no tasks. Bridge CPU (% of one core, from
- * /proc), GetActivityTask calls per poller per minute (emulator counters), and Redis commands per
- * second of the whole (private) server with the top commands, over a window after a warm-up.
+ * /proc; its main thread's user and system time and its other threads' apart), GetActivityTask calls
+ * per poller per minute (emulator counters), and Redis commands per second of the whole (private)
+ * server with the top commands, over a window after a warm-up. In the same window, on an emulator of
+ * its own, the direct SDK worker parks the same B x P polls: what a hand-written worker costs idle.
  */
-import { Spawned } from '../lib/child-process';
+import { Spawned, threadCpu } from '../lib/child-process';
 import { commandDelta, PrivateRedis } from '../lib/private-redis';
-import { cpuOf, Emulator, sleep, startBridge } from '../lib/stack';
+import { cpuOf, Emulator, sleep, startBridge, startDirectWorker } from '../lib/stack';
 import { stopGracefully } from './throughput';
 
 export interface IdleCost {
@@ -13,6 +15,11 @@ export interface IdleCost {
   pollers: number;
   seconds: number;
   bridgeCpuPercent: number;
+  /** The bridge's CPU split, % of one core: main thread user / system, every other thread. */
+  bridgeThreads?: { mainUser: number; mainSystem: number; others: number };
+  /** The direct SDK worker with the same polls parked, same window. */
+  directCpuPercent?: number;
+  directPollsPerPollerPerMinute?: number;
   pollsPerPollerPerMinute: number;
   redisCommandsPerSecond: number;
   topCommands: [string, number][];
@@ -31,10 +38,15 @@ export async function idleCost(
   nodeFlags: string[] = [],
 ): Promise<IdleCost> {
   const emu = await Emulator.start(60);
+  const directEmu = await Emulator.start(60);
   let bridge: Spawned | undefined;
+  let direct: Spawned | undefined;
   try {
     const arns: string[] = [];
+    const directArns: string[] = [];
     for (let i = 0; i < bindings; i++) arns.push((await emu.activity(`idle-${i}`)).activityArn);
+    for (let i = 0; i < bindings; i++) directArns.push((await directEmu.activity(`idle-direct-${i}`)).activityArn);
+    direct = await startDirectWorker(directEmu.url, directArns.join(','), pollers);
     bridge = await startBridge({
       redisUrl: redis.url,
       prefix: 'bench-idle',
@@ -43,17 +55,45 @@ export async function idleCost(
       nodeFlags,
     });
     await sleep(warmupSeconds * 1000);
-    const [c0, r0, p0, t0, m0] = [await emu.counters(), await redis.counters(), cpuOf(bridge), Date.now(), monoUs()];
+    const pid = bridge.child.pid!;
+    const [c0, d0, r0, p0, q0, th0, t0, m0] = [
+      await emu.counters(),
+      await directEmu.counters(),
+      await redis.counters(),
+      cpuOf(bridge),
+      cpuOf(direct),
+      threadCpu(pid),
+      Date.now(),
+      monoUs(),
+    ];
     await sleep(seconds * 1000);
-    const [c1, r1, p1, t1, m1] = [await emu.counters(), await redis.counters(), cpuOf(bridge), Date.now(), monoUs()];
+    const [c1, d1, r1, p1, q1, th1, t1, m1] = [
+      await emu.counters(),
+      await directEmu.counters(),
+      await redis.counters(),
+      cpuOf(bridge),
+      cpuOf(direct),
+      threadCpu(pid),
+      Date.now(),
+      monoUs(),
+    ];
     const s = (t1 - t0) / 1000;
     const polls = (c1.calls.GetActivityTask ?? 0) - (c0.calls.GetActivityTask ?? 0);
+    const directPolls = (d1.calls.GetActivityTask ?? 0) - (d0.calls.GetActivityTask ?? 0);
+    const pct = (a: number, b: number) => ((b - a) / s) * 100;
     const cmds = commandDelta(r0, r1, 10);
     return {
       bindings,
       pollers,
       seconds: s,
-      bridgeCpuPercent: ((p1 - p0) / s) * 100,
+      bridgeCpuPercent: pct(p0, p1),
+      bridgeThreads: {
+        mainUser: pct(th0.mainUser, th1.mainUser),
+        mainSystem: pct(th0.mainSystem, th1.mainSystem),
+        others: pct(th0.others, th1.others),
+      },
+      directCpuPercent: pct(q0, q1),
+      directPollsPerPollerPerMinute: directPolls / (bindings * pollers) / (s / 60),
       pollsPerPollerPerMinute: polls / (bindings * pollers) / (s / 60),
       redisCommandsPerSecond: cmds.total / s,
       topCommands: cmds.top.map(([k, v]) => [k, v / s] as [string, number]),
@@ -64,6 +104,8 @@ export async function idleCost(
     // polls, up to their 60 s hold). Otherwise killed at once.
     if (bridge && nodeFlags.length) await stopGracefully(bridge, 75_000);
     else bridge?.stop();
+    direct?.stop();
     await emu.stop();
+    await directEmu.stop();
   }
 }
