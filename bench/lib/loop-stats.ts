@@ -13,7 +13,7 @@ export interface Scrape {
 
 export interface LoopStats {
   seconds: number;
-  /** Event-loop delay over the window (prom-client samples it every 100 ms in the bridge). */
+  /** Event-loop delay over the window (the bridge samples it every EVENT_LOOP_SAMPLE_MS: a coarse p99). */
   delayP99Ms: number;
   delayMaxMs: number;
   /** GC pauses by kind (minor = scavenge, major = mark-compact, incremental, weakcb). */

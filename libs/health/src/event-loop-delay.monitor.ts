@@ -48,7 +48,7 @@ export class EventLoopDelayMonitor implements OnModuleInit, OnModuleDestroy {
 }
 
 /**
- * Node's histogram records each whole sampling interval (an idle loop sampled every 100 ms reads
- * min 100.1 ms), so the delay is the recorded interval minus the resolution.
+ * Node's histogram records each whole sampling interval (an idle loop sampled every 100 ms
+ * reads min 100.1 ms), so the delay is the recorded interval minus the resolution.
  */
 export const delayMs = (recordedNs: number): number => Math.round(Math.max(0, recordedNs / 1e6 - EVENT_LOOP_SAMPLE_MS) * 10) / 10;
