@@ -5,22 +5,52 @@
  * fails half-way leaves no server behind.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import IORedis from 'ioredis';
 
 const LIVE = new Set<ChildProcess>();
+/** How long a started server may take to answer PING. */
+const START_TIMEOUT_MS = 15_000;
 process.once('exit', () => LIVE.forEach((child) => child.kill('SIGKILL')));
 
-/** A port free on 127.0.0.1 right now (bound and released). */
-export function spareLoopbackPort(): Promise<number> {
+/**
+ * A port free on 127.0.0.1 right now (bound and released), chosen below the kernel's ephemeral
+ * range. A port the kernel hands out for `listen(0)` comes from that range, so between its release
+ * and the server's bind any outgoing connection of any process may take it (seen in CI: a cluster
+ * node whose port a busy test's client had taken never answered). Outgoing connections never use
+ * a port below the range, so only another listener could take this one.
+ */
+export async function spareLoopbackPort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const from = Math.max(1_024, low - 12_000);
+  for (let tries = 0; ; tries++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    try {
+      return await bindAndRelease(port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= 50) throw err;
+    }
+  }
+}
+
+/** The kernel's ephemeral port range (Linux); the usual default elsewhere. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 2_048 && high >= low) return [low, high];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return [32_768, 60_999];
+}
+
+function bindAndRelease(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.once('error', reject);
-    srv.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(port)));
   });
 }
 
@@ -76,14 +106,31 @@ export class RedisNodeProcess {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     child.once('exit', () => LIVE.delete(child));
-    await until(
-      `${this.label} to answer PING\n${this.output}`,
-      async () => this.running && (await this.command('PING')) === 'PONG',
-      15_000,
-    );
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let lastError = '';
+    for (;;) {
+      // One that exited (its port taken, a bad argument) fails at once, with what it said.
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `${this.label} exited (${child.exitCode ?? child.signalCode}) before it answered PING; its output:\n${this.output}`,
+        );
+      }
+      try {
+        // Its own answer only: one that failed to bind may still see another server's PONG.
+        if ((await this.command('PING')) === 'PONG' && this.running) return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${this.label} did not answer PING within ${START_TIMEOUT_MS} ms (last error: ${lastError}); its output:\n${this.output}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
-  /** One command over a fresh connection (no retries: a dead node fails at once). */
+  /** One command over a fresh connection (no retries: a dead node fails at once, a silent one within 5 s). */
   async command(...args: (string | number)[]): Promise<unknown> {
     const client = new IORedis({
       host: '127.0.0.1',
@@ -92,6 +139,9 @@ export class RedisNodeProcess {
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       retryStrategy: () => null,
+      // Loopback: a server that takes longer is not answering (or is not a Redis at all).
+      connectTimeout: 2_000,
+      commandTimeout: 5_000,
     });
     client.on('error', () => undefined);
     try {
