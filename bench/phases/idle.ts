@@ -56,27 +56,19 @@ export async function idleCost(
     });
     await sleep(warmupSeconds * 1000);
     const pid = bridge.child.pid!;
-    const [c0, d0, r0, p0, q0, th0, t0, m0] = [
-      await emu.counters(),
-      await directEmu.counters(),
-      await redis.counters(),
-      cpuOf(bridge),
-      cpuOf(direct),
-      threadCpu(pid),
-      Date.now(),
-      monoUs(),
-    ];
+    const sample = async () => ({
+      sfn: await emu.counters(),
+      directSfn: await directEmu.counters(),
+      redis: await redis.counters(),
+      bridgeCpu: cpuOf(bridge!),
+      directCpu: cpuOf(direct!),
+      threads: threadCpu(pid),
+      at: Date.now(),
+      mono: monoUs(),
+    });
+    const { sfn: c0, directSfn: d0, redis: r0, bridgeCpu: p0, directCpu: q0, threads: th0, at: t0, mono: m0 } = await sample();
     await sleep(seconds * 1000);
-    const [c1, d1, r1, p1, q1, th1, t1, m1] = [
-      await emu.counters(),
-      await directEmu.counters(),
-      await redis.counters(),
-      cpuOf(bridge),
-      cpuOf(direct),
-      threadCpu(pid),
-      Date.now(),
-      monoUs(),
-    ];
+    const { sfn: c1, directSfn: d1, redis: r1, bridgeCpu: p1, directCpu: q1, threads: th1, at: t1, mono: m1 } = await sample();
     const s = (t1 - t0) / 1000;
     const polls = (c1.calls.GetActivityTask ?? 0) - (c0.calls.GetActivityTask ?? 0);
     const directPolls = (d1.calls.GetActivityTask ?? 0) - (d0.calls.GetActivityTask ?? 0);

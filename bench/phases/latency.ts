@@ -106,6 +106,15 @@ const summary = (v: number[]): Spread => ({
   within10: shareAtMost(v, 10),
 });
 
+/** One side's figures from its window and its per-task latencies. */
+const runOf = (w: { parked: number; achievedRate: number }, tasks: number, dispatch: number[], relay: number[]): LatencyRun => ({
+  parkedAtStart: w.parked,
+  tasks,
+  achievedRate: w.achievedRate,
+  dispatch: summary(dispatch),
+  relay: summary(relay),
+});
+
 /** Parks `pollers` polls, warms up at `rate`, calls `atStart`, then starts `rate`/s for `seconds` and waits until they closed. */
 async function pacedWindow(
   emu: Emulator,
@@ -154,13 +163,7 @@ export async function directLatencyAt(rate: number, seconds: number, pollers: nu
       if (rec?.handedOutAt !== undefined) dispatch.push(t.inHand - rec.handedOutAt);
       if (rec?.closedAt !== undefined) relay.push(rec.closedAt - t.done);
     }
-    return {
-      parkedAtStart: w.parked,
-      tasks: records.size,
-      achievedRate: w.achievedRate,
-      dispatch: summary(dispatch),
-      relay: summary(relay),
-    };
+    return runOf(w, records.size, dispatch, relay);
   } finally {
     worker?.stop();
     rmSync(file, { force: true });
@@ -226,14 +229,7 @@ async function queueSideLatency(
       if (rec.handedOutAt !== undefined && wt !== undefined) dispatch.push(wt - rec.handedOutAt);
       if (rec.closedAt !== undefined && c !== undefined) relay.push(rec.closedAt - c);
     }
-    return {
-      parkedAtStart: w.parked,
-      tasks: records.size,
-      achievedRate: w.achievedRate,
-      dispatch: summary(dispatch),
-      relay: summary(relay),
-      loop,
-    };
+    return { ...runOf(w, records.size, dispatch, relay), loop };
   } finally {
     proc?.stop();
     consumer?.stop();
